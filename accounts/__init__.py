@@ -1,0 +1,1 @@
+"""accounts: the custom User (email login), JWT endpoints, profile and admin."""

@@ -1,0 +1,95 @@
+"""Accounts HTTP endpoints: thin — validate, call a service, serialize."""
+
+from __future__ import annotations
+
+from drf_spectacular.utils import extend_schema
+from rest_framework import status
+from rest_framework.permissions import AllowAny
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from accounts import services
+from taskplatform.api.throttling import (
+    ApiRateThrottle,
+    LoginRateThrottle,
+    RegisterRateThrottle,
+)
+
+from .serializers import (
+    ChangePasswordSerializer,
+    LoginSerializer,
+    ProfileUpdateSerializer,
+    RefreshSerializer,
+    RegisterSerializer,
+    TokenPairSerializer,
+    UserSerializer,
+)
+
+TAGS = ["auth"]
+
+
+def _valid(serializer_class, request) -> dict:
+    serializer = serializer_class(data=request.data)
+    serializer.is_valid(raise_exception=True)
+    return serializer.validated_data
+
+
+class RegisterView(APIView):
+    permission_classes = [AllowAny]
+    authentication_classes: list = []
+    throttle_classes = [ApiRateThrottle, RegisterRateThrottle]
+
+    @extend_schema(request=RegisterSerializer, responses={201: UserSerializer}, tags=TAGS)
+    def post(self, request):
+        user = services.user_register(**_valid(RegisterSerializer, request))
+        return Response(UserSerializer(user).data, status=status.HTTP_201_CREATED)
+
+
+class LoginView(APIView):
+    permission_classes = [AllowAny]
+    authentication_classes: list = []
+    throttle_classes = [ApiRateThrottle, LoginRateThrottle]
+
+    @extend_schema(request=LoginSerializer, responses={200: TokenPairSerializer}, tags=TAGS)
+    def post(self, request):
+        tokens = services.user_login(**_valid(LoginSerializer, request), request=request)
+        return Response(tokens)
+
+
+class RefreshView(APIView):
+    permission_classes = [AllowAny]
+    authentication_classes: list = []
+
+    @extend_schema(request=RefreshSerializer, responses={200: TokenPairSerializer}, tags=TAGS)
+    def post(self, request):
+        return Response(services.token_refresh(**_valid(RefreshSerializer, request)))
+
+
+class LogoutView(APIView):
+    @extend_schema(request=RefreshSerializer, responses={204: None}, tags=TAGS)
+    def post(self, request):
+        services.user_logout(user=request.user, **_valid(RefreshSerializer, request))
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class MeView(APIView):
+    http_method_names = ["get", "patch", "options"]
+
+    @extend_schema(responses={200: UserSerializer}, tags=TAGS)
+    def get(self, request):
+        return Response(UserSerializer(request.user).data)
+
+    @extend_schema(request=ProfileUpdateSerializer, responses={200: UserSerializer}, tags=TAGS)
+    def patch(self, request):
+        changes = _valid(ProfileUpdateSerializer, request)
+        user = services.user_update_profile(user=request.user, actor=request.user, **changes)
+        return Response(UserSerializer(user).data)
+
+
+class ChangePasswordView(APIView):
+    @extend_schema(request=ChangePasswordSerializer, responses={204: None}, tags=TAGS)
+    def post(self, request):
+        services.user_change_password(
+            user=request.user, **_valid(ChangePasswordSerializer, request)
+        )
+        return Response(status=status.HTTP_204_NO_CONTENT)

@@ -1,0 +1,166 @@
+"""Account use cases: register, log in / out, rotate tokens, change password, edit profile."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth import authenticate
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from rest_framework_simplejwt.exceptions import InvalidToken
+from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
+from rest_framework_simplejwt.tokens import RefreshToken
+
+from audit.services import record
+from taskplatform.api.errors import ApplicationError
+
+from .models import User, normalize_email
+
+INVALID_CREDENTIALS = "Invalid email or password."
+
+
+def _password_errors(password: str, user: User) -> list[str]:
+    try:
+        validate_password(password, user=user)
+    except ValidationError as exc:
+        return list(exc.messages)
+    return []
+
+
+def _issue_tokens(user: User) -> dict[str, Any]:
+    refresh = RefreshToken.for_user(user)
+    return {
+        "access": str(refresh.access_token),
+        "refresh": str(refresh),
+        "token_type": "Bearer",
+        "expires_in": int(settings.SIMPLE_JWT["ACCESS_TOKEN_LIFETIME"].total_seconds()),
+    }
+
+
+@transaction.atomic
+def user_register(*, email: str, password: str, full_name: str = "") -> User:
+    email = normalize_email(email)
+    candidate = User(email=email, full_name=full_name)
+    errors = {}
+    if User.objects.filter(email=email).exists():
+        errors["email"] = ["A user with this email already exists."]
+    if password_errors := _password_errors(password, candidate):
+        errors["password"] = password_errors
+    if errors:
+        raise ApplicationError(
+            "The request is invalid: see details.", code="validation_error", details=errors
+        )
+    candidate.set_password(password)
+    try:
+        with transaction.atomic():
+            candidate.save()
+    except IntegrityError:  # registered by a concurrent request since the check above
+        raise ApplicationError(
+            "The request is invalid: see details.",
+            code="validation_error",
+            details={"email": ["A user with this email already exists."]},
+        ) from None
+    record(actor=candidate, action="user.registered", target=candidate)
+    return candidate
+
+
+def user_login(*, email: str, password: str, request=None) -> dict[str, Any]:
+    """Tokens for valid credentials. Failures say the same whether or not the email exists."""
+    user = authenticate(request, email=normalize_email(email), password=password)
+    if user is None:
+        record(action="user.login_failed", details={"email": normalize_email(email)[:254]})
+        raise ApplicationError(INVALID_CREDENTIALS, code="invalid_credentials", status=401)
+    with transaction.atomic():
+        tokens = _issue_tokens(user)
+        user.last_login = timezone.now()
+        user.save(update_fields=["last_login"])
+        record(actor=user, action="user.login", target=user)
+    return tokens
+
+
+@transaction.atomic
+def token_refresh(*, refresh: str) -> dict[str, Any]:
+    """Rotate: the presented refresh token dies, a new pair is issued.
+
+    The outstanding row is locked so two concurrent refreshes of one token can't both win.
+    """
+    token = RefreshToken(refresh)  # signature, expiry, type and blacklist
+    outstanding = (
+        OutstandingToken.objects.select_for_update().filter(jti=token["jti"]).first()
+    )
+    if outstanding is None or BlacklistedToken.objects.filter(token=outstanding).exists():
+        raise InvalidToken("Token is blacklisted")
+    user = User.objects.filter(pk=token.get("user_id"), is_active=True).first()
+    if user is None:
+        raise InvalidToken("No active account found for the given token.")
+    BlacklistedToken.objects.create(token=outstanding)
+    return _issue_tokens(user)
+
+
+@transaction.atomic
+def user_logout(*, user: User, refresh: str) -> None:
+    try:
+        token = RefreshToken(refresh)
+    except Exception as exc:
+        raise ApplicationError(
+            "The refresh token is invalid or expired.",
+            code="validation_error",
+            details={"refresh": [str(exc)]},
+        ) from None
+    if str(token.get("user_id")) != str(user.pk):
+        raise ApplicationError(
+            "The refresh token is invalid or expired.",
+            code="validation_error",
+            details={"refresh": ["This token does not belong to you."]},
+        )
+    token.blacklist()
+    record(actor=user, action="user.logout", target=user)
+
+
+def _blacklist_all_refresh_tokens(user: User) -> int:
+    alive = OutstandingToken.objects.filter(user=user, blacklistedtoken__isnull=True)
+    rows = [BlacklistedToken(token=token) for token in alive]
+    BlacklistedToken.objects.bulk_create(rows, ignore_conflicts=True)
+    return len(rows)
+
+
+@transaction.atomic
+def user_change_password(*, user: User, current_password: str, new_password: str) -> None:
+    """Set a new password and kill every refresh token issued before."""
+    if not user.check_password(current_password):
+        raise ApplicationError(
+            "The current password is wrong.",
+            code="validation_error",
+            details={"current_password": ["The current password is wrong."]},
+        )
+    if errors := _password_errors(new_password, user):
+        raise ApplicationError(
+            "The request is invalid: see details.",
+            code="validation_error",
+            details={"new_password": errors},
+        )
+    user.set_password(new_password)
+    user.save(update_fields=["password"])
+    revoked = _blacklist_all_refresh_tokens(user)
+    record(
+        actor=user,
+        action="user.password_changed",
+        target=user,
+        details={"refresh_tokens_revoked": revoked},
+    )
+
+
+@transaction.atomic
+def user_update_profile(*, user: User, actor: User, **changes: Any) -> User:
+    changed = {}
+    for field in ("full_name", "timezone"):
+        if field in changes and getattr(user, field) != changes[field]:
+            changed[field] = {"from": getattr(user, field), "to": changes[field]}
+            setattr(user, field, changes[field])
+    if changed:
+        user.save(update_fields=list(changed))
+        record(actor=actor, action="user.updated", target=user, details={"changed": changed})
+    return user

@@ -1,0 +1,1 @@
+"""audit: an append-only record of key actions. Write with `audit.services.record(...)`."""

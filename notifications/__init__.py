@@ -1,0 +1,1 @@
+"""notifications: Notification, preferences, email rendering and sending (see issue #4)."""

@@ -1,0 +1,1 @@
+"""HTTP building blocks shared by every app: errors, pagination, throttling, schema hooks."""

@@ -1,0 +1,153 @@
+"""One error envelope for every API error:
+
+    {"error": {"code": "not_found", "message": "...", "details": {...}, "request_id": "..."}}
+
+`ApplicationError` is the one exception type services raise for domain errors.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
+from django.http import Http404, JsonResponse
+from rest_framework import exceptions, status
+from rest_framework.response import Response
+from rest_framework_simplejwt.exceptions import InvalidToken, TokenError
+
+from taskplatform.context import current_request_id
+
+log = logging.getLogger("taskplatform.errors")
+
+
+class ApplicationError(Exception):
+    """A domain rule was broken. Rendered as the envelope with `status` (400 by default)."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        code: str = "invalid",
+        details: dict[str, Any] | None = None,
+        status: int = 400,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.code = code
+        self.details = details or {}
+        self.status = status
+
+
+# DRF exception class -> our stable code (the first match in MRO order wins)
+_CODES: dict[type[Exception], str] = {
+    exceptions.ValidationError: "validation_error",
+    exceptions.ParseError: "malformed_request",
+    InvalidToken: "invalid_token",
+    exceptions.AuthenticationFailed: "authentication_failed",
+    exceptions.NotAuthenticated: "not_authenticated",
+    exceptions.PermissionDenied: "permission_denied",
+    exceptions.NotFound: "not_found",
+    exceptions.MethodNotAllowed: "method_not_allowed",
+    exceptions.NotAcceptable: "not_acceptable",
+    exceptions.UnsupportedMediaType: "unsupported_media_type",
+    exceptions.Throttled: "rate_limited",
+}
+
+
+def envelope(code: str, message: str, details: dict[str, Any] | None = None) -> dict[str, Any]:
+    return {
+        "error": {
+            "code": code,
+            "message": message,
+            "details": details or {},
+            "request_id": current_request_id() or None,
+        }
+    }
+
+
+def _code_for(exc: exceptions.APIException) -> str:
+    for klass in type(exc).__mro__:
+        if klass in _CODES:
+            return _CODES[klass]
+    return exc.default_code if isinstance(exc.default_code, str) else "error"
+
+
+def _field_details(detail: Any) -> dict[str, Any]:
+    """Validation errors as {"field": ["message", ...]}; a bare list goes to non_field_errors."""
+    if isinstance(detail, dict):
+        return {str(k): v if isinstance(v, (list, dict)) else [v] for k, v in detail.items()}
+    if isinstance(detail, list):
+        return {"non_field_errors": detail}
+    return {"non_field_errors": [detail]}
+
+
+def _message_for(exc: exceptions.APIException, code: str) -> str:
+    if code == "validation_error":
+        return "The request is invalid: see details."
+    if isinstance(exc.detail, str):
+        return str(exc.detail)
+    if isinstance(exc.detail, dict) and isinstance(exc.detail.get("detail"), str):
+        return str(exc.detail["detail"])
+    return str(exc.default_detail)
+
+
+def _from_api_exception(exc: exceptions.APIException) -> Response:
+    code = _code_for(exc)
+    details = _field_details(exc.detail) if code == "validation_error" else {}
+    response = Response(envelope(code, _message_for(exc, code), details), status=exc.status_code)
+    if getattr(exc, "auth_header", None):
+        response["WWW-Authenticate"] = exc.auth_header
+    if getattr(exc, "wait", None) is not None:
+        response["Retry-After"] = str(max(1, int(exc.wait + 0.999)))
+    return response
+
+
+def exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
+    """DRF's EXCEPTION_HANDLER: every exception a view raises leaves as the envelope."""
+    if isinstance(exc, ApplicationError):
+        return Response(envelope(exc.code, exc.message, exc.details), status=exc.status)
+    if isinstance(exc, Http404):
+        exc = exceptions.NotFound()
+    elif isinstance(exc, DjangoPermissionDenied):
+        exc = exceptions.PermissionDenied()
+    elif isinstance(exc, TokenError):
+        exc = InvalidToken(str(exc))
+    elif isinstance(exc, RequestDataTooBig):
+        return Response(
+            envelope("request_too_large", "The request body is too large."),
+            status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
+        )
+    elif isinstance(exc, SuspiciousOperation):
+        return Response(envelope("bad_request", "The request was rejected."), status=400)
+
+    if isinstance(exc, exceptions.APIException):
+        return _from_api_exception(exc)
+
+    log.exception("unhandled error in %s", type(context.get("view")).__name__)
+    return Response(
+        envelope("server_error", "Something went wrong on our side; it has been logged."),
+        status=status.HTTP_500_INTERNAL_SERVER_ERROR,
+    )
+
+
+# Django's own handlers, for errors raised outside DRF views (unknown URLs, middleware).
+def _json(code: str, message: str, status_code: int) -> JsonResponse:
+    return JsonResponse(envelope(code, message), status=status_code)
+
+
+def bad_request(request, exception=None):
+    return _json("bad_request", "The request was rejected.", 400)
+
+
+def permission_denied(request, exception=None):
+    return _json("permission_denied", "You do not have permission to do this.", 403)
+
+
+def page_not_found(request, exception=None):
+    return _json("not_found", "Not found.", 404)
+
+
+def server_error(request):
+    return _json("server_error", "Something went wrong on our side; it has been logged.", 500)

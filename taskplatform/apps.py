@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class TaskplatformConfig(AppConfig):
+    name = "taskplatform"
+    verbose_name = "Platform"

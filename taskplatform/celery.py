@@ -1,0 +1,61 @@
+"""The Celery app: configured from Django settings (CELERY_*), tasks in `<app>/celery_tasks.py`."""
+
+from __future__ import annotations
+
+import os
+
+from celery import Celery, bootsteps, signals
+from kombu import Queue
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "taskplatform.settings.dev")
+
+app = Celery("taskplatform")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.conf.task_queues = [Queue(name) for name in ("default", "notifications", "maintenance")]
+app.autodiscover_tasks(related_name="celery_tasks")
+
+
+class HeartbeatStep(bootsteps.StartStopStep):
+    """Writes the worker's heartbeat from the worker's own timer while it runs."""
+
+    requires = {"celery.worker.components:Timer"}
+
+    def __init__(self, worker, **kwargs):
+        super().__init__(worker, **kwargs)
+        self.tref = None
+
+    def start(self, worker):
+        from django.conf import settings
+
+        from .heartbeat import beat
+
+        beat("worker")
+        self.tref = worker.timer.call_repeatedly(
+            settings.HEARTBEAT_INTERVAL, beat, ("worker",), priority=10
+        )
+
+    def stop(self, worker):
+        if self.tref:
+            self.tref.cancel()
+            self.tref = None
+
+
+app.steps["worker"].add(HeartbeatStep)
+
+
+# The request id travels with the message, so a worker's log lines name the request
+# that caused them.
+@signals.before_task_publish.connect
+def _attach_request_id(headers=None, **kwargs):
+    from .context import current_request_id
+
+    if headers is not None and "request_id" not in headers:
+        headers["request_id"] = current_request_id()
+
+
+@signals.task_prerun.connect
+def _restore_request_id(task=None, **kwargs):
+    from .context import clean_request_id, request_id_var
+
+    incoming = getattr(task.request, "request_id", None) if task else None
+    request_id_var.set(clean_request_id(incoming))

@@ -1,0 +1,110 @@
+"""Liveness and readiness probes.
+
+/health/live: the process answers. /health/ready: 503 when the database or the broker is
+unreachable (this instance can't serve); cache, worker and beat problems make the status
+"degraded" but still 200, since requests are served and the orchestrator should not
+restart the web process for a dead worker.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+
+from django.core.cache import cache
+from django.db import connection
+from django.http import JsonResponse
+from django.views.decorators.cache import never_cache
+from drf_spectacular.utils import extend_schema, inline_serializer
+from rest_framework import serializers
+from rest_framework.decorators import (
+    api_view,
+    authentication_classes,
+    permission_classes,
+    throttle_classes,
+)
+
+from . import heartbeat
+from .celery import app as celery_app
+
+log = logging.getLogger(__name__)
+
+CRITICAL = ("database", "broker")
+
+
+def check_database() -> bool:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+        return cursor.fetchone()[0] == 1
+
+
+def check_cache() -> bool:
+    key = f"health:{uuid.uuid4().hex}"
+    cache.set(key, "1", timeout=5)
+    ok = cache.get(key) == "1"
+    cache.delete(key)
+    return ok
+
+
+def check_broker() -> bool:
+    with celery_app.connection_for_write() as conn:
+        conn.ensure_connection(max_retries=1, interval_start=0, interval_step=0, timeout=2)
+    return True
+
+
+COMPONENTS = {
+    "database": check_database,
+    "cache": check_cache,
+    "broker": check_broker,
+    "worker": lambda: heartbeat.is_alive("worker"),
+    "beat": lambda: heartbeat.is_alive("beat"),
+}
+
+
+def readiness() -> tuple[str, dict[str, str]]:
+    components = {}
+    for name, check in COMPONENTS.items():
+        try:
+            components[name] = "ok" if check() else "down"
+        except Exception:
+            log.warning("readiness: %s is down", name, exc_info=True)
+            components[name] = "down"
+    if any(components[name] != "ok" for name in CRITICAL):
+        return "unavailable", components
+    if any(value != "ok" for value in components.values()):
+        return "degraded", components
+    return "ok", components
+
+
+_live_schema = inline_serializer("Liveness", {"status": serializers.CharField()})
+_ready_schema = inline_serializer(
+    "Readiness",
+    {
+        "status": serializers.ChoiceField(["ok", "degraded", "unavailable"]),
+        "components": serializers.DictField(child=serializers.ChoiceField(["ok", "down"])),
+    },
+)
+
+
+@never_cache
+@extend_schema(responses={200: _live_schema}, tags=["operations"])
+@api_view(["GET"])
+@authentication_classes([])
+@permission_classes([])
+@throttle_classes([])
+def live(request):
+    return JsonResponse({"status": "ok"})
+
+
+@never_cache
+@extend_schema(responses={200: _ready_schema, 503: _ready_schema}, tags=["operations"])
+@api_view(["GET"])
+@authentication_classes([])
+@permission_classes([])
+@throttle_classes([])
+def ready(request):
+    status, components = readiness()
+    return JsonResponse(
+        {"status": status, "components": components},
+        status=503 if status == "unavailable" else 200,
+    )

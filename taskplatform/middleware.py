@@ -1,0 +1,44 @@
+"""Request context: the request id (taken from X-Request-ID or made) and a log line a request."""
+
+from __future__ import annotations
+
+import logging
+import time
+
+from .context import clean_request_id, client_ip_var, request_id_var
+from .net import client_ip
+
+log = logging.getLogger("taskplatform.request")
+
+
+class RequestContextMiddleware:
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        request_id = clean_request_id(request.headers.get("X-Request-ID"))
+        request.request_id = request_id
+        tokens = (request_id_var.set(request_id), client_ip_var.set(client_ip(request)))
+        started = time.perf_counter()
+        try:
+            response = self.get_response(request)
+            response["X-Request-ID"] = request_id
+            user = getattr(request, "user", None)
+            log.info(
+                "%s %s %s",
+                request.method,
+                request.path,
+                response.status_code,
+                extra={
+                    "method": request.method,
+                    "path": request.path,
+                    "status": response.status_code,
+                    "duration_ms": round((time.perf_counter() - started) * 1000, 2),
+                    "user_id": getattr(user, "pk", None),
+                    "ip": client_ip_var.get(),
+                },
+            )
+            return response
+        finally:
+            request_id_var.reset(tokens[0])
+            client_ip_var.reset(tokens[1])

@@ -1,0 +1,1 @@
+"""Settings split by environment: base (everything, read from env), dev, test, prod."""

@@ -1,0 +1,14 @@
+"""Local development and `make run`: the embedded default with DEBUG on."""
+
+from __future__ import annotations
+
+from .base import *  # noqa: F403
+from .base import REST_FRAMEWORK, SECRET_KEY, env
+
+DEBUG = env.bool("DEBUG", default=True)
+SECRET_KEY = SECRET_KEY or "dev-only-insecure-key-do-not-use-in-production"
+ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["*"])
+REST_FRAMEWORK["DEFAULT_RENDERER_CLASSES"] = [
+    "rest_framework.renderers.JSONRenderer",
+    "rest_framework.renderers.BrowsableAPIRenderer",
+]

@@ -1,0 +1,32 @@
+"""pytest: PostgreSQL / Redis when DATABASE_URL / REDIS_URL are set (CI), else embedded."""
+
+from __future__ import annotations
+
+from .base import *  # noqa: F403
+from .base import REDIS_URL, VAR_DIR
+
+DEBUG = False
+SECRET_KEY = "test-secret-key-long-enough-for-hs256-signing-0123456789"  # noqa: S105
+ALLOWED_HOSTS = ["*"]
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+CELERY_TASK_ALWAYS_EAGER = True
+CELERY_TASK_EAGER_PROPAGATES = True
+STORAGES = {
+    "default": {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {"location": str(VAR_DIR / "test-media")},
+    },
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+if not REDIS_URL:
+    # a fixed folder, so a second process in a test shares the counters
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": str(VAR_DIR / "test-cache"),
+        }
+    }
+# generous, so tests don't trip over each other; rate-limit tests lower them
+RATELIMITS = {"auth": "1000/m", "api": "10000/m"}
+LOGGING["root"]["level"] = "WARNING"  # noqa: F405

@@ -1,0 +1,27 @@
+from django.contrib import admin
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+
+from . import health
+from .metrics import metrics_view
+
+handler400 = "taskplatform.api.errors.bad_request"
+handler403 = "taskplatform.api.errors.permission_denied"
+handler404 = "taskplatform.api.errors.page_not_found"
+handler500 = "taskplatform.api.errors.server_error"
+
+api_v1 = [
+    path("auth/", include("accounts.api.urls")),
+    path("audit-events/", include("audit.api.urls")),
+]
+
+urlpatterns = [
+    path("api/v1/", include(api_v1)),
+    path("health/live", health.live, name="health-live"),
+    path("health/ready", health.ready, name="health-ready"),
+    path("metrics", metrics_view, name="metrics"),
+    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
+    path("api/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),
+    path("admin/", admin.site.urls),
+]

@@ -1,0 +1,1 @@
+"""tasks: Task, Tag, Job, JobRun and the job dispatcher (see issues #5 and #6)."""
