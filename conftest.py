@@ -45,10 +45,10 @@ def staff_user(db):
 
 
 def _client_for(user) -> APIClient:
-    from rest_framework_simplejwt.tokens import RefreshToken
+    from rest_framework_simplejwt.tokens import AccessToken
 
     client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Bearer {RefreshToken.for_user(user).access_token}")
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {AccessToken.for_user(user)}")
     client.user = user
     return client
 
@@ -66,3 +66,21 @@ def other_client(other_user) -> APIClient:
 @pytest.fixture
 def staff_client(staff_user) -> APIClient:
     return _client_for(staff_user)
+
+
+def pytest_sessionstart(session):
+    """In CI (REQUIRE_SERVICES=1) the real PostgreSQL and Redis must be there: fail, never skip."""
+    import os
+
+    if os.environ.get("REQUIRE_SERVICES") != "1":
+        return
+    from django.conf import settings
+
+    engine = settings.DATABASES["default"]["ENGINE"]
+    if "postgresql" not in engine:
+        raise pytest.UsageError(f"REQUIRE_SERVICES=1 but the database is {engine}")
+    if "redis" not in settings.CACHES["default"]["BACKEND"].lower():
+        raise pytest.UsageError("REQUIRE_SERVICES=1 but REDIS_URL is not set")
+    import redis
+
+    redis.Redis.from_url(settings.REDIS_URL, socket_connect_timeout=3).ping()

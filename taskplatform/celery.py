@@ -5,13 +5,15 @@ from __future__ import annotations
 import os
 
 from celery import Celery, bootsteps, signals
-from kombu import Queue
+from kombu import Exchange, Queue
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "taskplatform.settings.dev")
 
 app = Celery("taskplatform")
 app.config_from_object("django.conf:settings", namespace="CELERY")
-app.conf.task_queues = [Queue(name) for name in ("default", "notifications", "maintenance")]
+# Named queues so slow maintenance never starves reminders; tasks pick one with queue=...
+QUEUES = ("default", "notifications", "maintenance")
+app.conf.task_queues = [Queue(name, Exchange(name), routing_key=name) for name in QUEUES]
 app.autodiscover_tasks(related_name="celery_tasks")
 
 

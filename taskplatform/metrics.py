@@ -20,9 +20,7 @@ from prometheus_client import (
 )
 from prometheus_client import REGISTRY as DEFAULT_REGISTRY
 
-REQUESTS = Counter(
-    "http_requests_total", "HTTP requests answered.", ["method", "route", "status"]
-)
+REQUESTS = Counter("http_requests_total", "HTTP requests answered.", ["method", "route", "status"])
 LATENCY = Histogram(
     "http_request_duration_seconds",
     "Time to answer an HTTP request.",

@@ -93,12 +93,18 @@ def _message_for(exc: exceptions.APIException, code: str) -> str:
     return str(exc.default_detail)
 
 
+_UNAUTHORIZED = {"invalid_token", "not_authenticated", "authentication_failed"}
+
+
 def _from_api_exception(exc: exceptions.APIException) -> Response:
     code = _code_for(exc)
     details = _field_details(exc.detail) if code == "validation_error" else {}
-    response = Response(envelope(code, _message_for(exc, code), details), status=exc.status_code)
-    if getattr(exc, "auth_header", None):
-        response["WWW-Authenticate"] = exc.auth_header
+    # DRF turns 401 into 403 on views without authenticators (login, refresh); a bad or
+    # missing credential is a 401 everywhere here.
+    status_code = 401 if code in _UNAUTHORIZED else exc.status_code
+    response = Response(envelope(code, _message_for(exc, code), details), status=status_code)
+    if status_code == 401:
+        response["WWW-Authenticate"] = getattr(exc, "auth_header", None) or 'Bearer realm="api"'
     if getattr(exc, "wait", None) is not None:
         response["Retry-After"] = str(max(1, int(exc.wait + 0.999)))
     return response
@@ -107,7 +113,10 @@ def _from_api_exception(exc: exceptions.APIException) -> Response:
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
     """DRF's EXCEPTION_HANDLER: every exception a view raises leaves as the envelope."""
     if isinstance(exc, ApplicationError):
-        return Response(envelope(exc.code, exc.message, exc.details), status=exc.status)
+        response = Response(envelope(exc.code, exc.message, exc.details), status=exc.status)
+        if exc.status == 401:
+            response["WWW-Authenticate"] = 'Bearer realm="api"'
+        return response
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()
     elif isinstance(exc, DjangoPermissionDenied):

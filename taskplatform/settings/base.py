@@ -189,7 +189,7 @@ RATELIMITS = {
 }
 
 # --- Celery ---------------------------------------------------------------------------------
-CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=REDIS_URL or "filesystem://")
+CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=REDIS_URL or "filesystem://localhost/")
 if CELERY_BROKER_URL.startswith("filesystem://"):
     BROKER_DIR = VAR_DIR / "broker"
     CELERY_BROKER_TRANSPORT_OPTIONS = {
@@ -212,7 +212,6 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=300)
 CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=240)
 CELERY_TASK_DEFAULT_QUEUE = "default"
-CELERY_TASK_QUEUES_NAMES = ("default", "notifications", "maintenance")
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULER = "taskplatform.beat:HeartbeatScheduler"
@@ -291,7 +290,11 @@ LOGGING = {
     },
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {
-        "django.request": {"handlers": ["console", "mail_admins"], "level": "ERROR", "propagate": False},
+        "django.request": {
+            "handlers": ["console", "mail_admins"],
+            "level": "ERROR",
+            "propagate": False,
+        },
         # our request log replaces gunicorn's / runserver's access lines
         "django.server": {"level": "WARNING"},
         "celery": {"level": LOG_LEVEL},
@@ -299,7 +302,7 @@ LOGGING = {
 }
 
 # --- Folders of the embedded backends --------------------------------------------------------
-_embedded_dirs = [VAR_DIR]
+_embedded_dirs = [VAR_DIR, Path(STATIC_ROOT)]
 if not REDIS_URL:
     _embedded_dirs.append(VAR_DIR / "cache")
 if CELERY_BROKER_URL.startswith("filesystem://"):

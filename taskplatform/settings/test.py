@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from .base import *  # noqa: F403
-from .base import REDIS_URL, VAR_DIR
+from .base import REDIS_URL, VAR_DIR, env
 
 DEBUG = False
 SECRET_KEY = "test-secret-key-long-enough-for-hs256-signing-0123456789"  # noqa: S105
@@ -28,5 +28,8 @@ if not REDIS_URL:
         }
     }
 # generous, so tests don't trip over each other; rate-limit tests lower them
-RATELIMITS = {"auth": "1000/m", "api": "10000/m"}
+RATELIMITS = {
+    "auth": env.str("RATELIMIT_AUTH", default="1000/m"),
+    "api": env.str("RATELIMIT_API", default="10000/m"),
+}
 LOGGING["root"]["level"] = "WARNING"  # noqa: F405

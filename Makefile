@@ -1,0 +1,53 @@
+# Two commands on a fresh machine: `make run` and `make test`.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | cksum | cut -d' ' -f1)
+PORT   ?= 8000
+PYTEST_ARGS ?= --cov --cov-report=term --cov-fail-under=90
+
+DJANGO_SETTINGS_MODULE ?= taskplatform.settings.dev
+export DJANGO_SETTINGS_MODULE
+# the Procfile names gunicorn and celery: find them in the venv
+export PATH := $(abspath $(BIN)):$(PATH)
+
+.PHONY: install run migrate test lint format schema check ci clean
+
+$(STAMP): requirements.txt requirements-dev.txt
+	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -r requirements-dev.txt
+	rm -f $(VENV)/.installed-* && touch $@
+
+install: $(STAMP)  ## create .venv and install everything
+
+migrate: install
+	$(BIN)/python manage.py migrate --noinput
+
+run: migrate  ## set up and start web + worker + beat on the embedded default
+	$(BIN)/python manage.py ensure_admin --url http://127.0.0.1:$(PORT)
+	$(BIN)/honcho start -f Procfile -p $(PORT)
+
+test: install  ## run the test suite (PostgreSQL/Redis when DATABASE_URL/REDIS_URL are set)
+	DJANGO_SETTINGS_MODULE=taskplatform.settings.test $(BIN)/pytest $(PYTEST_ARGS)
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: install
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+schema: install  ## validate the OpenAPI schema and write it to var/openapi.yaml
+	$(BIN)/python manage.py spectacular --validate --fail-on-warn --file var/openapi.yaml
+
+check: install
+	$(BIN)/python manage.py check
+	$(BIN)/python manage.py makemigrations --check --dry-run
+
+ci:  ## what CI runs (needs PostgreSQL and Redis on 127.0.0.1)
+	bash .ci/run
+
+clean:
+	rm -rf $(VENV) var .pytest_cache .ruff_cache .coverage coverage.xml

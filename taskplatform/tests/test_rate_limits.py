@@ -1,0 +1,126 @@
+"""Rate limits answer 429 in the envelope with Retry-After, and hold across processes."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+pytestmark = pytest.mark.django_db
+
+LOGIN = "/api/v1/auth/login/"
+
+
+def attempt(client, email="someone@example.com", ip="198.51.100.1"):
+    return client.post(LOGIN, {"email": email, "password": "wrong"}, format="json", REMOTE_ADDR=ip)
+
+
+@pytest.fixture
+def strict(settings):
+    settings.RATELIMITS = {"auth": "3/m", "api": "5/m"}
+
+
+def test_login_is_limited_per_ip(api_client, strict):
+    for n in range(3):
+        assert attempt(api_client, email=f"u{n}@example.com").status_code == 401
+    limited = attempt(api_client, email="u9@example.com")
+    assert limited.status_code == 429
+    assert limited.json()["error"]["code"] == "rate_limited"
+    assert 1 <= int(limited["Retry-After"]) <= 60
+    # another address is not affected
+    assert attempt(api_client, email="u9@example.com", ip="198.51.100.2").status_code == 401
+
+
+def test_login_is_limited_per_email_whatever_the_ip(api_client, strict):
+    for n in range(3):
+        assert (
+            attempt(api_client, email="Target@Example.com", ip=f"203.0.113.{n}").status_code == 401
+        )
+    assert attempt(api_client, email="target@example.com", ip="203.0.113.99").status_code == 429
+
+
+def test_register_is_limited(api_client, strict):
+    for n in range(3):
+        api_client.post("/api/v1/auth/register/", {"email": f"r{n}@example.com"}, format="json")
+    response = api_client.post("/api/v1/auth/register/", {"email": "r9@x.com"}, format="json")
+    assert response.status_code == 429
+
+
+def test_the_api_is_limited_per_user(user_client, other_client, strict):
+    for _ in range(5):
+        assert user_client.get("/api/v1/auth/me/").status_code == 200
+    assert user_client.get("/api/v1/auth/me/").status_code == 429
+    assert other_client.get("/api/v1/auth/me/").status_code == 200
+
+
+def test_limits_can_be_switched_off(api_client, strict, settings):
+    settings.RATELIMIT_ENABLE = False
+    for _ in range(5):
+        assert attempt(api_client).status_code == 401
+
+
+def test_the_proxy_hop_is_used_as_the_client_ip_when_configured(api_client, strict, settings):
+    settings.NUM_PROXIES = 1
+    for n in range(3):
+        api_client.post(
+            LOGIN,
+            {"email": f"p{n}@x.com", "password": "x"},
+            format="json",
+            HTTP_X_FORWARDED_FOR="192.0.2.7",
+            REMOTE_ADDR=f"10.0.0.{n}",
+        )
+    blocked = api_client.post(
+        LOGIN,
+        {"email": "p9@x.com", "password": "x"},
+        format="json",
+        HTTP_X_FORWARDED_FOR="192.0.2.7",
+        REMOTE_ADDR="10.0.0.9",
+    )
+    assert blocked.status_code == 429
+
+
+SECOND_PROCESS = textwrap.dedent(
+    """
+    import django
+    django.setup()
+    from django.test import RequestFactory
+    from rest_framework.parsers import JSONParser
+    from rest_framework.request import Request
+    from taskplatform.api.throttling import LoginRateThrottle
+
+    allowed = 0
+    for n in range(3):
+        raw = RequestFactory().post(
+            "/api/v1/auth/login/", {"email": f"x{n}@example.com"},
+            content_type="application/json", REMOTE_ADDR="198.51.100.77",
+        )
+        allowed += LoginRateThrottle().allow_request(Request(raw, parsers=[JSONParser()]), None)
+    print(allowed)
+    """
+)
+
+
+def test_the_limit_is_shared_by_two_processes(api_client, settings):
+    """Another process spends 3 of the 5 allowed attempts; this one gets 2, then 429."""
+    settings.RATELIMITS = {"auth": "5/m", "api": "1000/m"}
+    env = {
+        **os.environ,
+        "RATELIMIT_AUTH": "5/m",
+        "DJANGO_SETTINGS_MODULE": "taskplatform.settings.test",
+    }
+    done = subprocess.run(
+        [sys.executable, "-c", SECOND_PROCESS],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    assert done.stdout.strip() == "3", done.stderr
+    ip = "198.51.100.77"
+    assert attempt(api_client, email="y1@example.com", ip=ip).status_code == 401
+    assert attempt(api_client, email="y2@example.com", ip=ip).status_code == 401
+    assert attempt(api_client, email="y3@example.com", ip=ip).status_code == 429
