@@ -1,0 +1,62 @@
+"""A real Celery worker on the configured broker (Redis in CI, files otherwise)."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from celery.contrib.testing.worker import start_worker
+
+from audit.models import AuditEvent
+from audit.services import record
+from taskplatform import heartbeat
+from taskplatform.celery import app as celery_app
+from taskplatform.context import request_id_var
+
+
+@celery_app.task(name="tests.record_event")
+def record_event(action: str) -> None:
+    record(action=action)
+
+
+@pytest.fixture
+def real_worker(transactional_db, settings):
+    settings.HEARTBEAT_INTERVAL = 1
+    celery_app.conf.task_always_eager = False
+    try:
+        with start_worker(celery_app, pool="solo", perform_ping_check=False, shutdown_timeout=10):
+            yield
+    finally:
+        celery_app.conf.task_always_eager = True
+
+
+def wait_for(predicate, timeout=20.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.1)
+    return False
+
+
+def test_a_task_runs_on_a_real_worker_and_keeps_the_request_id(real_worker):
+    token = request_id_var.set("req-from-the-web")
+    try:
+        record_event.delay("test.worker_ran")
+    finally:
+        request_id_var.reset(token)
+    assert wait_for(lambda: AuditEvent.objects.filter(action="test.worker_ran").exists())
+    assert AuditEvent.objects.get(action="test.worker_ran").request_id == "req-from-the-web"
+
+
+def test_the_worker_writes_its_heartbeat(real_worker):
+    assert wait_for(lambda: heartbeat.is_alive("worker"))
+
+
+def test_celery_is_configured_for_safety():
+    conf = celery_app.conf
+    assert conf.task_serializer == "json" and conf.accept_content == ["json"]
+    assert conf.task_acks_late and conf.task_reject_on_worker_lost
+    assert conf.task_time_limit and conf.task_soft_time_limit < conf.task_time_limit
+    assert {q.name for q in conf.task_queues} == {"default", "notifications", "maintenance"}
+    assert conf.beat_scheduler == "taskplatform.beat:HeartbeatScheduler"

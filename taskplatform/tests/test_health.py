@@ -1,0 +1,85 @@
+"""Liveness, readiness (real broker and cache, a real unreachable port for 'down')."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import OperationalError
+
+from taskplatform import health, heartbeat
+from taskplatform.celery import app as celery_app
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def alive():
+    heartbeat.beat("worker")
+    heartbeat.beat("beat")
+
+
+@pytest.fixture
+def broker_down():
+    original = celery_app.conf.broker_url
+    celery_app.conf.broker_url = "redis://127.0.0.1:1/0"  # nothing listens on port 1
+    yield
+    celery_app.conf.broker_url = original
+
+
+def test_live(api_client):
+    response = api_client.get("/health/live")
+    assert response.status_code == 200 and response.json() == {"status": "ok"}
+    assert "no-cache" in response["Cache-Control"]
+
+
+def test_ready_when_everything_is_up(api_client, alive):
+    response = api_client.get("/health/ready")
+    assert response.status_code == 200
+    assert response.json() == {
+        "status": "ok",
+        "components": dict.fromkeys(("database", "cache", "broker", "worker", "beat"), "ok"),
+    }
+
+
+def test_ready_is_degraded_but_200_without_worker_and_beat(api_client):
+    response = api_client.get("/health/ready")
+    assert response.status_code == 200
+    body = response.json()
+    assert body["status"] == "degraded"
+    assert body["components"]["worker"] == body["components"]["beat"] == "down"
+
+
+def test_a_stale_heartbeat_counts_as_down(settings, alive):
+    settings.HEARTBEAT_MAX_AGE = -1
+    assert not heartbeat.is_alive("worker")
+    assert heartbeat.age("worker") is not None
+
+
+def test_ready_is_503_when_the_broker_is_unreachable(api_client, alive, broker_down):
+    response = api_client.get("/health/ready")
+    assert response.status_code == 503
+    assert response.json()["status"] == "unavailable"
+    assert response.json()["components"]["broker"] == "down"
+
+
+def test_ready_is_503_when_the_database_is_down(api_client, alive, monkeypatch):
+    def refuse():
+        raise OperationalError("connection refused")
+
+    monkeypatch.setitem(health.COMPONENTS, "database", refuse)
+    response = api_client.get("/health/ready")
+    assert response.status_code == 503
+    assert response.json()["components"]["database"] == "down"
+
+
+def test_the_database_check_really_queries():
+    assert health.check_database() is True
+    assert health.check_cache() is True
+
+
+def test_a_heartbeat_never_raises_when_the_cache_fails(monkeypatch, caplog):
+    def broken(*args, **kwargs):
+        raise ConnectionError("cache down")
+
+    monkeypatch.setattr(heartbeat.cache, "set", broken)
+    heartbeat.beat("worker")
+    assert "could not record" in caplog.text
