@@ -88,7 +88,9 @@ def token_refresh(*, refresh: str) -> dict[str, Any]:
     The outstanding row is locked so two concurrent refreshes of one token can't both win.
     """
     token = RefreshToken(refresh)  # signature, expiry, type and blacklist
-    outstanding = OutstandingToken.objects.select_for_update(of=("self",)).filter(jti=token["jti"]).first()
+    outstanding = (
+        OutstandingToken.objects.select_for_update(of=("self",)).filter(jti=token["jti"]).first()
+    )
     if outstanding is None or BlacklistedToken.objects.filter(token=outstanding).exists():
         raise InvalidToken("Token is blacklisted")
     user = User.objects.filter(pk=token.get("user_id"), is_active=True).first()

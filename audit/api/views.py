@@ -12,6 +12,7 @@ class AuditEventViewSet(viewsets.ReadOnlyModelViewSet):
 
     queryset = AuditEvent.objects.none()  # for the schema; requests use get_queryset
     serializer_class = AuditEventSerializer
+    lookup_value_converter = "id"
     filterset_class = AuditEventFilter
     ordering_fields = ["created_at"]
     ordering = ["-created_at", "-id"]

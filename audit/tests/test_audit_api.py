@@ -84,3 +84,21 @@ def test_the_list_runs_a_constant_number_of_queries(
         record(actor=user, action="user.login")
     with django_assert_max_num_queries(4):
         assert len(staff_client.get(URL, {"page_size": 100}).json()["results"]) == 51
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"since": "0523-08-23T18:22:36-19:25"},
+        {"until": "0001-01-01T00:00:00+05:00"},
+        {"actor": str(2**70)},
+    ],
+)
+def test_values_the_database_cannot_hold_are_400_or_harmless(staff_client, events, params):
+    response = staff_client.get(URL, params)
+    assert response.status_code in (200, 400)
+
+
+def test_a_huge_id_in_the_path_is_a_404(staff_client):
+    response = staff_client.get(f"{URL}{'9' * 30}/")
+    assert response.status_code == 404 and response.json()["error"]["code"] == "not_found"

@@ -85,8 +85,11 @@ TEMPLATES = [
 ]
 
 # --- Database -------------------------------------------------------------------------------
+# (an empty variable counts as unset, so a copied .env.example keeps the defaults)
 DATABASES = {
-    "default": env.db_url("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'db.sqlite3'}"),
+    "default": env.db_url_config(
+        env.str("DATABASE_URL", default="") or f"sqlite:///{VAR_DIR / 'db.sqlite3'}"
+    ),
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # web, worker and beat write at once: WAL lets readers run beside the writer, and
@@ -189,7 +192,9 @@ RATELIMITS = {
 }
 
 # --- Celery ---------------------------------------------------------------------------------
-CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=REDIS_URL or "filesystem://localhost/")
+CELERY_BROKER_URL = (
+    env.str("CELERY_BROKER_URL", default="") or REDIS_URL or "filesystem://localhost/"
+)
 if CELERY_BROKER_URL.startswith("filesystem://"):
     BROKER_DIR = VAR_DIR / "broker"
     CELERY_BROKER_TRANSPORT_OPTIONS = {
@@ -233,7 +238,7 @@ elif EMAIL_HOST:
     _email_backend = "django.core.mail.backends.smtp.EmailBackend"
 else:
     _email_backend = "django.core.mail.backends.filebased.EmailBackend"
-EMAIL_BACKEND = env.str("EMAIL_BACKEND", default=_email_backend)
+EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="") or _email_backend
 EMAIL_FILE_PATH = str(VAR_DIR / "mail")
 EMAIL_PORT = env.int("EMAIL_PORT", default=25)
 EMAIL_HOST_USER = env.str("EMAIL_HOST_USER", default="")

@@ -21,7 +21,7 @@ def test_ids_in_paths_do_not_become_labels(staff_client):
     staff_client.get("/api/v1/audit-events/123456/")
     text = staff_client.get("/metrics").content.decode()
     assert "123456" not in text
-    assert 'route="/api/v1/audit-events/<str:pk>/"' in text
+    assert 'route="/api/v1/audit-events/<id:pk>/"' in text
 
 
 def test_multiprocess_mode_reads_the_shared_folder(api_client, tmp_path, monkeypatch):

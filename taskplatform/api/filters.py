@@ -1,0 +1,41 @@
+"""django-filter types whose values are checked before they reach the database.
+
+A value the database can't hold (an id past BIGINT, a time with an offset PostgreSQL
+rejects) must be a 400, never a 500.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC
+
+import django_filters
+from django import forms
+from django.core.exceptions import ValidationError
+
+from .converters import MAX_ID
+
+
+class IdFilter(django_filters.NumberFilter):
+    """A filter on an id: a whole number from 1 to 2**63-1."""
+
+    field_class = forms.IntegerField
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("min_value", 1)
+        kwargs.setdefault("max_value", MAX_ID)
+        super().__init__(*args, **kwargs)
+
+
+class UtcDateTimeField(django_filters.fields.IsoDateTimeField):
+    def to_python(self, value):
+        parsed = super().to_python(value)
+        try:
+            return parsed.astimezone(UTC) if parsed is not None else None
+        except OverflowError:
+            raise ValidationError("This date and time is out of range.", code="invalid") from None
+
+
+class DateTimeFilter(django_filters.IsoDateTimeFilter):
+    """An ISO 8601 date-time, compared in UTC."""
+
+    field_class = UtcDateTimeField

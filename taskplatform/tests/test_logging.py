@@ -1,0 +1,56 @@
+from __future__ import annotations
+
+import json
+import logging
+
+import pytest
+from pythonjsonlogger.json import JsonFormatter
+
+from taskplatform.logging import RequestContextFilter
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def json_lines():
+    stream = []
+
+    class ListHandler(logging.Handler):
+        def emit(self, record):
+            stream.append(json.loads(self.format(record)))
+
+    handler = ListHandler()
+    handler.addFilter(RequestContextFilter())
+    handler.setFormatter(JsonFormatter("%(levelname)s %(name)s %(message)s %(request_id)s"))
+    logger = logging.getLogger("taskplatform")
+    logger.addHandler(handler)
+    previous = logger.level
+    logger.setLevel(logging.INFO)
+    yield stream
+    logger.removeHandler(handler)
+    logger.setLevel(previous)
+
+
+def test_every_request_logs_a_json_line_with_its_request_id(api_client, json_lines):
+    response = api_client.get("/health/live", HTTP_X_REQUEST_ID="trace-me")
+    assert response.status_code == 200
+    line = next(item for item in json_lines if item["name"] == "taskplatform.request")
+    assert line["request_id"] == "trace-me"
+    assert line["status"] == 200 and line["path"] == "/health/live" and line["method"] == "GET"
+    assert line["duration_ms"] >= 0
+
+
+def test_lines_outside_a_request_have_no_request_id(json_lines):
+    logging.getLogger("taskplatform.test").info("hello %s", "world")
+    assert json_lines[-1]["message"] == "hello world" and json_lines[-1]["request_id"] is None
+
+
+def test_django_request_records_take_the_id_off_the_request():
+    record = logging.LogRecord("django.request", logging.ERROR, __file__, 1, "x", (), None)
+
+    class FakeRequest:
+        request_id = "from-request"
+
+    record.request = FakeRequest()
+    RequestContextFilter().filter(record)
+    assert record.request_id == "from-request"
