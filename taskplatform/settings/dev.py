@@ -1,11 +1,12 @@
-"""Local development and `make run`: the embedded default with DEBUG on."""
+"""Local development and `make run`: the embedded default, browsable API, relaxed hosts."""
 
 from __future__ import annotations
 
 from .base import *  # noqa: F403
 from .base import REST_FRAMEWORK, SECRET_KEY, env
 
-DEBUG = env.bool("DEBUG", default=True)
+# Off by default so errors keep the API's envelope; DEBUG=true gives Django's debug pages.
+DEBUG = env.bool("DEBUG", default=False)
 SECRET_KEY = SECRET_KEY or "dev-only-insecure-key-do-not-use-in-production"
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["*"])
 REST_FRAMEWORK["DEFAULT_RENDERER_CLASSES"] = [
