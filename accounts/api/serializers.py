@@ -1,7 +1,7 @@
 from rest_framework import serializers
 
 from accounts.models import User
-from accounts.validators import _zones
+from accounts.validators import validate_timezone
 
 
 class UserSerializer(serializers.ModelSerializer):
@@ -13,12 +13,12 @@ class UserSerializer(serializers.ModelSerializer):
 
 class ProfileUpdateSerializer(serializers.Serializer):
     full_name = serializers.CharField(max_length=150, allow_blank=True, required=False)
-    timezone = serializers.CharField(max_length=64, required=False)
-
-    def validate_timezone(self, value: str) -> str:
-        if value not in _zones():
-            raise serializers.ValidationError(f"{value!r} is not a known IANA time zone.")
-        return value
+    timezone = serializers.CharField(
+        max_length=64,
+        required=False,
+        validators=[validate_timezone],
+        help_text="An IANA time zone name, e.g. `Europe/Paris`.",
+    )
 
 
 class RegisterSerializer(serializers.Serializer):
