@@ -1,1 +1,1 @@
-"""files: StoredFile, streaming upload with SHA-256, storage, verify (see issue #3)."""
+"""files: StoredFile, streaming upload with SHA-256, storage, download, verify."""

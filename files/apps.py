@@ -3,3 +3,4 @@ from django.apps import AppConfig
 
 class FilesConfig(AppConfig):
     name = "files"
+    verbose_name = "Files"

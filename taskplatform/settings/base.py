@@ -11,6 +11,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import environ
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 VAR_DIR = Path(environ.Env().str("VAR_DIR", default=str(BASE_DIR / "var")))
@@ -255,10 +256,37 @@ MEDIA_ROOT = str(VAR_DIR / "media")
 MEDIA_URL = "/media/"
 STATIC_ROOT = str(VAR_DIR / "static")
 STATIC_URL = "/static/"
+STORAGE_BACKEND = env.str("STORAGE_BACKEND", default="") or "local"  # local | s3
+if STORAGE_BACKEND == "s3":
+    _default_storage = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": env.str("S3_BUCKET"),
+            "endpoint_url": env.str("S3_ENDPOINT_URL", default="") or None,
+            "access_key": env.str("S3_ACCESS_KEY_ID", default="") or None,
+            "secret_key": env.str("S3_SECRET_ACCESS_KEY", default="") or None,
+            "region_name": env.str("S3_REGION", default="") or None,
+            "location": env.str("S3_PREFIX", default=""),
+            "default_acl": None,
+            "file_overwrite": False,
+            "querystring_auth": True,
+        },
+    }
+elif STORAGE_BACKEND == "local":
+    _default_storage = {"BACKEND": "django.core.files.storage.FileSystemStorage"}
+else:
+    raise ImproperlyConfigured(f"STORAGE_BACKEND must be 'local' or 's3', not {STORAGE_BACKEND!r}")
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": _default_storage,
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
 }
+# Uploads stream to a temporary file here (same disk as var/media, so a local save is a rename)
+FILE_UPLOAD_TEMP_DIR = str(VAR_DIR / "tmp")
+FILES_MAX_UPLOAD_BYTES = env.int("FILES_MAX_UPLOAD_BYTES", default=100 * 1024**2)
+# Total bytes one user may store; 0 means no quota.
+FILES_USER_QUOTA_BYTES = env.int("FILES_USER_QUOTA_BYTES", default=1024**3)
+# Sniffed content types accepted; empty accepts every type.
+FILES_ALLOWED_CONTENT_TYPES = env.list("FILES_ALLOWED_CONTENT_TYPES", default=[])
 
 # --- i18n -----------------------------------------------------------------------------------
 LANGUAGE_CODE = "en-us"
@@ -307,7 +335,7 @@ LOGGING = {
 }
 
 # --- Folders of the embedded backends --------------------------------------------------------
-_embedded_dirs = [VAR_DIR, Path(STATIC_ROOT)]
+_embedded_dirs = [VAR_DIR, Path(STATIC_ROOT), Path(FILE_UPLOAD_TEMP_DIR)]
 if not REDIS_URL:
     _embedded_dirs.append(VAR_DIR / "cache")
 if CELERY_BROKER_URL.startswith("filesystem://"):

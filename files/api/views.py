@@ -1,0 +1,144 @@
+"""Files HTTP endpoints. Upload streams through files.uploads.HashingUploadHandler."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.http import FileResponse, HttpResponseNotModified
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.negotiation import BaseContentNegotiation
+from rest_framework.parsers import MultiPartParser
+from rest_framework.response import Response
+
+from files import services
+from files.models import StoredFile
+from files.selectors import file_list
+from files.uploads import HashingUploadHandler
+from taskplatform.api.errors import ApplicationError
+
+from .filters import FileFilter
+from .serializers import FileSerializer, FileUploadSerializer, VerificationSerializer
+
+# multipart framing around the file: generous, it only decides when to refuse unread
+MULTIPART_SLACK = 64 * 1024
+
+
+class AnyAcceptNegotiation(BaseContentNegotiation):
+    """Downloads answer bytes whatever Accept says; errors are still JSON."""
+
+    def select_parser(self, request, parsers):
+        return parsers[0] if parsers else None
+
+    def select_renderer(self, request, renderers, format_suffix=None):
+        return renderers[0], renderers[0].media_type
+
+
+def _too_large() -> ApplicationError:
+    limit = settings.FILES_MAX_UPLOAD_BYTES
+    return ApplicationError(
+        f"The file is larger than the {limit} bytes allowed.",
+        code="file_too_large",
+        details={"max_bytes": limit},
+        status=413,
+    )
+
+
+class FileViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.DestroyModelMixin,
+    viewsets.GenericViewSet,
+):
+    """The caller's files (staff: everyone's)."""
+
+    queryset = StoredFile.objects.none()  # for the schema; requests use get_queryset
+    serializer_class = FileSerializer
+    filterset_class = FileFilter
+    ordering_fields = ["created_at", "name", "size"]
+    ordering = ["-created_at", "-id"]
+    lookup_value_converter = "id"
+    parser_classes = [MultiPartParser]  # uploads; the other actions take no body
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return StoredFile.objects.none()
+        return file_list(user=self.request.user)
+
+    def initialize_request(self, request, *args, **kwargs):
+        # Must be in place before anything reads the body.
+        if request.method == "POST":
+            request.upload_handlers = [
+                HashingUploadHandler(request, max_bytes=settings.FILES_MAX_UPLOAD_BYTES)
+            ]
+        return super().initialize_request(request, *args, **kwargs)
+
+    @extend_schema(
+        request={"multipart/form-data": FileUploadSerializer},
+        responses={201: FileSerializer},
+        description="Upload one file (multipart field `file`). Optional `sha256`: the upload "
+        "is refused with `checksum_mismatch` if the bytes differ.",
+    )
+    def create(self, request):
+        content_length = int(request.META.get("CONTENT_LENGTH") or 0)
+        if content_length > settings.FILES_MAX_UPLOAD_BYTES + MULTIPART_SLACK:
+            raise _too_large()
+        handler = request._request.upload_handlers[0]
+        form = FileUploadSerializer(data=request.data)
+        if handler.too_large:
+            raise _too_large()
+        form.is_valid(raise_exception=True)
+        upload = form.validated_data["file"]
+        stored = services.file_store(
+            owner=request.user,
+            upload=upload,
+            sha256=upload.sha256,
+            head=upload.head,
+            expected_sha256=form.validated_data.get("sha256"),
+        )
+        return Response(
+            FileSerializer(stored, context={"request": request}).data,
+            status=status.HTTP_201_CREATED,
+        )
+
+    def perform_destroy(self, instance):
+        services.file_delete(file=instance, actor=self.request.user)
+
+    @extend_schema(
+        request=None,
+        responses={
+            (200, "*/*"): OpenApiResponse(OpenApiTypes.BINARY, description="The bytes."),
+            (304, "*/*"): OpenApiResponse(description="Not modified (If-None-Match)."),
+        },
+    )
+    @action(detail=True, methods=["get"], content_negotiation_class=AnyAcceptNegotiation)
+    def download(self, request, pk=None):
+        stored = self.get_object()
+        etag = f'"{stored.sha256}"'
+        if etag in request.headers.get("If-None-Match", ""):
+            response = HttpResponseNotModified()
+        else:
+            try:
+                blob = services.default_storage.open(stored.storage_key, "rb")
+            except FileNotFoundError:
+                raise ApplicationError(
+                    "The stored content of this file is missing.",
+                    code="content_missing",
+                    status=404,
+                ) from None
+            response = FileResponse(
+                blob, as_attachment=True, filename=stored.name, content_type=stored.content_type
+            )
+            response["Content-Length"] = str(stored.size)
+            response["Repr-Digest"] = services.sha256_to_repr_digest(stored.sha256)
+        response["ETag"] = etag
+        response["X-Content-Type-Options"] = "nosniff"
+        response["Cache-Control"] = "private, no-cache"
+        return response
+
+    @extend_schema(request=None, responses={200: VerificationSerializer})
+    @action(detail=True, methods=["post"])
+    def verify(self, request, pk=None):
+        verification = services.file_verify(file=self.get_object(), actor=request.user)
+        return Response(VerificationSerializer(verification).data)

@@ -1,0 +1,175 @@
+"""File use cases: store an upload, verify, delete. Blobs live in Django's default storage."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.files.storage import default_storage
+from django.db import transaction
+from django.db.models import Sum
+from django.utils import timezone
+
+from audit.services import record
+from taskplatform.api.errors import ApplicationError
+
+from .models import StoredFile, new_storage_key
+from .names import sanitize_name
+from .sniff import sniff_content_type
+
+log = logging.getLogger(__name__)
+
+HASH_CHUNK = 1024 * 1024
+
+
+def sha256_to_repr_digest(hex_digest: str) -> str:
+    """RFC 9530 `Repr-Digest` value: `sha-256=:<base64 of the raw digest>:`."""
+    return f"sha-256=:{base64.b64encode(bytes.fromhex(hex_digest)).decode()}:"
+
+
+def user_storage_used(*, owner) -> int:
+    return StoredFile.objects.filter(owner=owner).aggregate(total=Sum("size"))["total"] or 0
+
+
+def _check_allowed_type(content_type: str) -> None:
+    allowed = settings.FILES_ALLOWED_CONTENT_TYPES
+    if allowed and content_type not in allowed:
+        raise ApplicationError(
+            f"Files of type {content_type} are not accepted.",
+            code="unsupported_file_type",
+            details={"file": [f"Accepted types: {', '.join(allowed)}."]},
+            status=415,
+        )
+
+
+def _remove_blob_quietly(key: str) -> None:
+    try:
+        default_storage.delete(key)
+    except Exception:
+        log.exception("could not remove blob %s; it is orphaned", key)
+
+
+def file_store(
+    *, owner, upload, sha256: str, head: bytes, expected_sha256: str | None = None
+) -> StoredFile:
+    """Keep an upload already hashed while streaming in (see files.uploads).
+
+    Nothing is kept (no row, no blob) when the digest differs from `expected_sha256`,
+    the type isn't allowed or the owner's quota would be exceeded.
+    """
+    if expected_sha256 and expected_sha256.lower() != sha256:
+        raise ApplicationError(
+            "The uploaded bytes do not match the sha256 you sent; nothing was stored.",
+            code="checksum_mismatch",
+            details={"sha256": [f"Expected {expected_sha256.lower()}, received {sha256}."]},
+        )
+    content_type = sniff_content_type(head)
+    _check_allowed_type(content_type)
+
+    key = default_storage.save(new_storage_key(owner.pk), upload)
+    try:
+        with transaction.atomic():
+            # lock the owner so two concurrent uploads can't both squeeze under the quota
+            get_user_model().objects.select_for_update().filter(pk=owner.pk).first()
+            quota = settings.FILES_USER_QUOTA_BYTES
+            used = user_storage_used(owner=owner)
+            if quota and used + upload.size > quota:
+                raise ApplicationError(
+                    "This upload would exceed your storage quota.",
+                    code="quota_exceeded",
+                    details={"quota_bytes": quota, "used_bytes": used, "size": upload.size},
+                    status=413,
+                )
+            stored = StoredFile.objects.create(
+                owner=owner,
+                name=sanitize_name(upload.name),
+                size=upload.size,
+                content_type=content_type,
+                sha256=sha256,
+                storage_key=key,
+            )
+            record(
+                actor=owner,
+                action="file.uploaded",
+                target=stored,
+                details={"name": stored.name, "size": stored.size, "sha256": sha256},
+            )
+    except BaseException:
+        _remove_blob_quietly(key)
+        raise
+    return stored
+
+
+@dataclass(frozen=True)
+class Verification:
+    file: StoredFile
+    ok: bool
+    actual_sha256: str | None
+    checked_at: datetime
+
+
+def _hash_blob(key: str) -> str | None:
+    digest = hashlib.sha256()
+    try:
+        with default_storage.open(key, "rb") as blob:
+            while chunk := blob.read(HASH_CHUNK):
+                digest.update(chunk)
+    except FileNotFoundError:
+        return None
+    return digest.hexdigest()
+
+
+def file_verify(*, file: StoredFile, actor) -> Verification:
+    """Re-hash the stored bytes; a mismatch (or a missing blob) is logged and audited."""
+    actual = _hash_blob(file.storage_key)
+    checked_at = timezone.now()
+    ok = actual == file.sha256
+    with transaction.atomic():
+        if ok:
+            StoredFile.objects.filter(pk=file.pk).update(verified_at=checked_at)
+            file.verified_at = checked_at
+            record(actor=actor, action="file.verified", target=file)
+        else:
+            log.error(
+                "file %s is corrupted: expected sha256 %s, found %s",
+                file.pk,
+                file.sha256,
+                actual or "no blob",
+            )
+            record(
+                actor=actor,
+                action="file.corrupted",
+                target=file,
+                details={"expected_sha256": file.sha256, "actual_sha256": actual},
+            )
+    return Verification(file=file, ok=ok, actual_sha256=actual, checked_at=checked_at)
+
+
+@transaction.atomic
+def file_delete(*, file: StoredFile, actor) -> None:
+    """Remove the row and the blob together.
+
+    The blob goes last, inside the transaction: if storage refuses, the row delete is
+    rolled back and the file is still whole (the caller gets a 503 and can retry).
+    """
+    record(
+        actor=actor,
+        action="file.deleted",
+        target=file,
+        details={"name": file.name, "size": file.size, "sha256": file.sha256},
+    )
+    file.delete()
+    try:
+        default_storage.delete(file.storage_key)
+    except Exception as exc:
+        log.exception("could not delete blob %s", file.storage_key)
+        raise ApplicationError(
+            "Storage is unavailable; the file was not deleted. Try again later.",
+            code="storage_unavailable",
+            status=503,
+        ) from exc

@@ -1,0 +1,176 @@
+"""POST /api/v1/files/: hashed while streaming, checked, sanitised, limited."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+
+from audit.models import AuditEvent
+from files.models import StoredFile
+
+from .conftest import stored_blobs
+from .factories import StoredFileFactory
+
+pytestmark = pytest.mark.django_db
+
+URL = "/api/v1/files/"
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00\x00\x00\rIHDR" + b"\x00" * 64
+
+
+def upload(client, content=b"some bytes", name="notes.txt", content_type="text/plain", **extra):
+    data = {"file": SimpleUploadedFile(name, content, content_type=content_type), **extra}
+    return client.post(URL, data, format="multipart")
+
+
+def error(response, status, code):
+    assert response.status_code == status, response.content
+    assert response.json()["error"]["code"] == code
+    return response.json()["error"]
+
+
+def test_it_stores_the_file_with_its_digest_and_sniffed_type(user_client, user, media):
+    response = upload(user_client, PNG, name="photo.txt", content_type="text/plain")
+    assert response.status_code == 201, response.content
+    body = response.json()
+    assert body["sha256"] == hashlib.sha256(PNG).hexdigest()
+    assert body["size"] == len(PNG) and body["name"] == "photo.txt"
+    assert body["content_type"] == "image/png"  # from the bytes, not from the client
+    assert body["verified_at"] is None
+    assert body["download_url"].endswith(f"/api/v1/files/{body['id']}/download/")
+    stored = StoredFile.objects.get(pk=body["id"])
+    assert stored.owner == user
+    assert re.fullmatch(rf"{user.pk}/[0-9a-f]{{32}}", stored.storage_key)
+    assert (media / stored.storage_key).read_bytes() == PNG
+    event = AuditEvent.objects.get(action="file.uploaded")
+    assert event.target_id == str(stored.pk) and event.details["sha256"] == stored.sha256
+
+
+def test_a_matching_digest_is_accepted_in_any_case(user_client):
+    digest = hashlib.sha256(b"abc").hexdigest().upper()
+    assert upload(user_client, b"abc", sha256=digest).status_code == 201
+
+
+def test_a_wrong_digest_stores_nothing(user_client, media):
+    wrong = hashlib.sha256(b"something else").hexdigest()
+    details = error(upload(user_client, b"abc", sha256=wrong), 400, "checksum_mismatch")["details"]
+    assert wrong in details["sha256"][0]
+    assert not StoredFile.objects.exists()
+    assert stored_blobs(media) == []
+    assert not AuditEvent.objects.filter(action="file.uploaded").exists()
+
+
+@pytest.mark.parametrize("bad", ["xyz", "a" * 63, "g" * 64])
+def test_a_malformed_digest_is_a_validation_error(user_client, bad):
+    error(upload(user_client, b"abc", sha256=bad), 400, "validation_error")
+    assert not StoredFile.objects.exists()
+
+
+def test_an_empty_file_is_fine(user_client):
+    body = upload(user_client, b"", name="empty.txt").json()
+    assert body["size"] == 0
+    assert body["sha256"] == hashlib.sha256(b"").hexdigest()
+
+
+def test_an_upload_over_the_limit_is_refused_while_streaming(user_client, settings, media):
+    settings.FILES_MAX_UPLOAD_BYTES = 1000
+    details = error(upload(user_client, b"x" * 5000), 413, "file_too_large")["details"]
+    assert details["max_bytes"] == 1000
+    assert not StoredFile.objects.exists() and stored_blobs(media) == []
+
+
+def test_an_upload_announced_over_the_limit_is_refused_before_reading(user_client, settings):
+    settings.FILES_MAX_UPLOAD_BYTES = 1000
+    error(upload(user_client, b"x" * 200_000), 413, "file_too_large")
+    assert not StoredFile.objects.exists()
+
+
+def test_an_upload_exactly_at_the_limit_is_accepted(user_client, settings):
+    settings.FILES_MAX_UPLOAD_BYTES = 1000
+    assert upload(user_client, b"x" * 1000).status_code == 201
+
+
+def test_the_quota_is_enforced_and_nothing_is_kept(user_client, user, settings, media):
+    settings.FILES_USER_QUOTA_BYTES = 100
+    StoredFileFactory(owner=user, content=b"y" * 60)
+    details = error(upload(user_client, b"x" * 50), 413, "quota_exceeded")["details"]
+    assert details == {"quota_bytes": 100, "used_bytes": 60, "size": 50}
+    assert StoredFile.objects.count() == 1 and len(stored_blobs(media)) == 1
+    assert upload(user_client, b"x" * 40).status_code == 201
+
+
+def test_other_users_files_do_not_count_against_my_quota(user_client, other_user, settings):
+    settings.FILES_USER_QUOTA_BYTES = 100
+    StoredFileFactory(owner=other_user, content=b"y" * 100)
+    assert upload(user_client, b"x" * 100).status_code == 201
+
+
+def test_the_content_type_allow_list(user_client, settings, media):
+    settings.FILES_ALLOWED_CONTENT_TYPES = ["image/png"]
+    error(upload(user_client, b"plain text"), 415, "unsupported_file_type")
+    assert stored_blobs(media) == []
+    assert upload(user_client, PNG, name="a.png").status_code == 201
+
+
+def raw_upload(client, filename):
+    # built by hand: the test client would strip path parts before they reach the server
+    boundary = "hostileboundary"
+    body = (
+        f"--{boundary}\r\n"
+        f'Content-Disposition: form-data; name="file"; filename="{filename}"\r\n'
+        "Content-Type: application/octet-stream\r\n\r\n"
+        "data\r\n"
+        f"--{boundary}--\r\n"
+    ).encode()
+    return client.generic(
+        "POST", URL, body, content_type=f"multipart/form-data; boundary={boundary}"
+    )
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("../../etc/passwd", "passwd"),
+        ("..\\..\\windows\\win.ini", "win.ini"),
+        ("report\x00.pdf", "report.pdf"),
+        ("x" * 300 + ".txt", "x" * 251 + ".txt"),
+        ("📄 résumé.txt", "📄 résumé.txt"),
+        ("...txt", "txt"),
+    ],
+)
+def test_hostile_names_are_sanitised_and_never_reach_the_storage_path(
+    user_client, user, media, raw, expected
+):
+    response = raw_upload(user_client, raw)
+    assert response.status_code == 201, response.content
+    assert response.json()["name"] == expected
+    stored = StoredFile.objects.get()
+    assert stored.storage_key.startswith(f"{user.pk}/") and ".." not in stored.storage_key
+    assert [p.relative_to(media).as_posix() for p in stored_blobs(media)] == [stored.storage_key]
+
+
+@pytest.mark.parametrize("name", ["..", ".", "../.."])
+def test_a_file_without_a_usable_name_is_refused(user_client, media, name):
+    error(raw_upload(user_client, name), 400, "validation_error")
+    assert stored_blobs(media) == []
+
+
+def test_a_missing_file_field_is_a_validation_error(user_client):
+    details = error(user_client.post(URL, {}, format="multipart"), 400, "validation_error")
+    assert "file" in details["details"]
+
+
+def test_json_is_not_an_upload(user_client):
+    error(user_client.post(URL, {"file": "abc"}, format="json"), 415, "unsupported_media_type")
+
+
+def test_upload_needs_authentication(api_client):
+    error(upload(api_client), 401, "not_authenticated")
+
+
+def test_no_temporary_files_are_left_behind(user_client, settings, tmp_path):
+    upload(user_client, b"abc")
+    upload(user_client, b"abc", sha256="0" * 64)
+    assert list((tmp_path / "tmp").iterdir()) == []
