@@ -85,18 +85,24 @@ class FileViewSet(
         if content_length > settings.FILES_MAX_UPLOAD_BYTES + MULTIPART_SLACK:
             raise _too_large()
         handler = request._request.upload_handlers[0]
-        form = FileUploadSerializer(data=request.data)
-        if handler.too_large:
-            raise _too_large()
-        form.is_valid(raise_exception=True)
-        upload = form.validated_data["file"]
-        stored = services.file_store(
-            owner=request.user,
-            upload=upload,
-            sha256=upload.sha256,
-            head=upload.head,
-            expected_sha256=form.validated_data.get("sha256"),
-        )
+        try:
+            form = FileUploadSerializer(data=request.data)
+            if handler.too_large:
+                raise _too_large()
+            form.is_valid(raise_exception=True)
+            upload = form.validated_data["file"]
+            stored = services.file_store(
+                owner=request.user,
+                upload=upload,
+                sha256=upload.sha256,
+                head=upload.head,
+                expected_sha256=form.validated_data.get("sha256"),
+            )
+        finally:
+            # DRF keeps parsed files out of Django's reach: close (and so delete) the
+            # temporary files here, whatever happened.
+            for upload in request.FILES.values():
+                upload.close()
         return Response(
             FileSerializer(stored, context={"request": request}).data,
             status=status.HTTP_201_CREATED,
