@@ -15,14 +15,11 @@ from rest_framework.response import Response
 from files import services
 from files.models import StoredFile
 from files.selectors import file_list
-from files.uploads import HashingUploadHandler
+from files.uploads import receive_upload
 from taskplatform.api.errors import ApplicationError
 
 from .filters import FileFilter
 from .serializers import FileSerializer, FileUploadSerializer, VerificationSerializer
-
-# multipart framing around the file: generous, it only decides when to refuse unread
-MULTIPART_SLACK = 64 * 1024
 
 
 class AnyAcceptNegotiation(BaseContentNegotiation):
@@ -33,16 +30,6 @@ class AnyAcceptNegotiation(BaseContentNegotiation):
 
     def select_renderer(self, request, renderers, format_suffix=None):
         return renderers[0], renderers[0].media_type
-
-
-def _too_large() -> ApplicationError:
-    limit = settings.FILES_MAX_UPLOAD_BYTES
-    return ApplicationError(
-        f"The file is larger than the {limit} bytes allowed.",
-        code="file_too_large",
-        details={"max_bytes": limit},
-        status=413,
-    )
 
 
 class FileViewSet(
@@ -59,20 +46,12 @@ class FileViewSet(
     ordering_fields = ["created_at", "name", "size"]
     ordering = ["-created_at", "-id"]
     lookup_value_converter = "id"
-    parser_classes = [MultiPartParser]  # uploads; the other actions take no body
+    parser_classes = [MultiPartParser]  # documents uploads; files.uploads reads the body
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
             return StoredFile.objects.none()
         return file_list(user=self.request.user)
-
-    def initialize_request(self, request, *args, **kwargs):
-        # Must be in place before anything reads the body.
-        if request.method == "POST":
-            request.upload_handlers = [
-                HashingUploadHandler(request, max_bytes=settings.FILES_MAX_UPLOAD_BYTES)
-            ]
-        return super().initialize_request(request, *args, **kwargs)
 
     @extend_schema(
         request={"multipart/form-data": FileUploadSerializer},
@@ -81,28 +60,23 @@ class FileViewSet(
         "is refused with `checksum_mismatch` if the bytes differ.",
     )
     def create(self, request):
-        content_length = int(request.META.get("CONTENT_LENGTH") or 0)
-        if content_length > settings.FILES_MAX_UPLOAD_BYTES + MULTIPART_SLACK:
-            raise _too_large()
-        handler = request._request.upload_handlers[0]
+        # The body is read by files.uploads (streaming), never through request.data.
+        received = receive_upload(request._request, max_bytes=settings.FILES_MAX_UPLOAD_BYTES)
         try:
-            form = FileUploadSerializer(data=request.data)
-            if handler.too_large:
-                raise _too_large()
+            fields = {"file": received.file}
+            if received.expected_sha256 is not None:
+                fields["sha256"] = received.expected_sha256
+            form = FileUploadSerializer(data=fields)
             form.is_valid(raise_exception=True)
-            upload = form.validated_data["file"]
             stored = services.file_store(
                 owner=request.user,
-                upload=upload,
-                sha256=upload.sha256,
-                head=upload.head,
+                upload=received.file,
+                sha256=received.sha256,
+                head=received.head,
                 expected_sha256=form.validated_data.get("sha256"),
             )
         finally:
-            # DRF keeps parsed files out of Django's reach: close (and so delete) the
-            # temporary files here, whatever happened.
-            for upload in request.FILES.values():
-                upload.close()
+            received.close()
         return Response(
             FileSerializer(stored, context={"request": request}).data,
             status=status.HTTP_201_CREATED,
