@@ -15,6 +15,8 @@ from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, Ou
 from rest_framework_simplejwt.tokens import RefreshToken
 
 from audit.services import record
+from notifications.kinds import Kind
+from notifications.services import notify
 from taskplatform.api.errors import ApplicationError
 
 from .models import User, normalize_email
@@ -64,6 +66,7 @@ def user_register(*, email: str, password: str, full_name: str = "") -> User:
             details={"email": ["A user with this email already exists."]},
         ) from None
     record(actor=candidate, action="user.registered", target=candidate)
+    notify(user=candidate, kind=Kind.WELCOME, context={}, idempotency_key=f"welcome:{candidate.pk}")
     return candidate
 
 

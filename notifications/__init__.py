@@ -1,1 +1,1 @@
-"""notifications: Notification, preferences, email rendering and sending (see issue #4)."""
+"""notifications: the one way the platform talks to people (email, with an outbox)."""

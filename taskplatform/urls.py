@@ -1,3 +1,4 @@
+from anymail.webhooks.sendgrid import SendGridTrackingWebhookView
 from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
@@ -14,6 +15,7 @@ api_v1 = [
     path("auth/", include("accounts.api.urls")),
     path("audit-events/", include("audit.api.urls")),
     path("files/", include("files.api.urls")),
+    path("notifications/", include("notifications.api.urls")),
 ]
 
 urlpatterns = [
@@ -25,4 +27,10 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
     path("api/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),
     path("admin/", admin.site.urls),
+    # provider delivery events (basic auth: ANYMAIL_WEBHOOK_SECRET)
+    path(
+        "webhooks/anymail/sendgrid/tracking/",
+        SendGridTrackingWebhookView.as_view(),
+        name="sendgrid-tracking-webhook",
+    ),
 ]

@@ -39,3 +39,11 @@ class DateTimeFilter(django_filters.IsoDateTimeFilter):
     """An ISO 8601 date-time, compared in UTC."""
 
     field_class = UtcDateTimeField
+
+
+class ChoiceInFilter(django_filters.BaseInFilter, django_filters.ChoiceFilter):
+    """Comma-separated choices, as API.md's multi-value filters: `?status=todo,done`."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("lookup_expr", "in")
+        super().__init__(*args, **kwargs)

@@ -1,0 +1,24 @@
+"""Thin Celery tasks: fetch by id, call the service.
+
+Retries are kept in the database (next_attempt_at), not in Celery's retry state: the row
+knows when it is due, so the sweeper can take over whenever a message is lost.
+"""
+
+from __future__ import annotations
+
+from celery import shared_task
+
+from . import services
+
+
+@shared_task(name="notifications.send_notification", queue="notifications", acks_late=True)
+def send_notification(notification_id: int) -> dict[str, int]:
+    """Send this notification (claimed first, so a redelivery sends nothing) and any other
+    due ones, in one batch over one SMTP connection."""
+    return services.notifications_send_due(first_id=notification_id)
+
+
+@shared_task(name="notifications.sweep", queue="maintenance", acks_late=True)
+def sweep_notifications() -> int:
+    """Beat, every minute: re-enqueue notifications the broker never delivered."""
+    return services.notifications_requeue_stuck()

@@ -1,0 +1,88 @@
+"""Sending through Django's mail API, so the backend (SMTP, anymail, files) is configuration.
+
+A worker process keeps one backend connection open and reuses it for every message it
+sends, reconnecting once when the server has dropped it.
+"""
+
+from __future__ import annotations
+
+import logging
+import smtplib
+import socket
+from email.utils import make_msgid
+
+from anymail.exceptions import AnymailAPIError, AnymailRecipientsRefused, AnymailRequestsAPIError
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives, get_connection
+
+log = logging.getLogger(__name__)
+
+_connection = None
+_connection_key: tuple | None = None
+
+
+def _settings_key() -> tuple:
+    return (settings.EMAIL_BACKEND, settings.EMAIL_HOST, settings.EMAIL_PORT)
+
+
+def _open_connection():
+    global _connection, _connection_key
+    if _connection is None or _connection_key != _settings_key():
+        close_connection()
+        _connection = get_connection(fail_silently=False)
+        _connection.open()
+        _connection_key = _settings_key()
+    return _connection
+
+
+def close_connection() -> None:
+    global _connection, _connection_key
+    if _connection is not None:
+        try:
+            _connection.close()
+        except Exception:  # a dead connection may fail to close: it is dropped either way
+            log.debug("closing the mail connection failed", exc_info=True)
+    _connection = None
+    _connection_key = None
+
+
+def build_message(notification) -> EmailMultiAlternatives:
+    message = EmailMultiAlternatives(
+        subject=notification.subject,
+        body=notification.body_text,
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        to=[notification.to_email],
+        headers={"Message-ID": make_msgid(domain=settings.EMAIL_MESSAGE_ID_DOMAIN)},
+    )
+    if notification.body_html:
+        message.attach_alternative(notification.body_html, "text/html")
+    return message
+
+
+def send(message: EmailMultiAlternatives) -> str:
+    """Send one message on the shared connection; returns the provider's message id."""
+    try:
+        _open_connection().send_messages([message])
+    except (TimeoutError, smtplib.SMTPServerDisconnected, ConnectionError):
+        close_connection()  # the server dropped an idle connection: one fresh try
+        _open_connection().send_messages([message])
+    status = getattr(message, "anymail_status", None)
+    return (getattr(status, "message_id", None) or message.extra_headers["Message-ID"])[:255]
+
+
+def is_transient(exc: BaseException) -> bool:
+    """Worth retrying later (server busy or unreachable) rather than failing for good."""
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        return all(400 <= code < 500 for code, _ in exc.recipients.values())
+    if isinstance(exc, smtplib.SMTPResponseException):
+        return 400 <= exc.smtp_code < 500
+    if isinstance(exc, (smtplib.SMTPServerDisconnected, smtplib.SMTPConnectError)):
+        return True
+    if isinstance(exc, AnymailRecipientsRefused):
+        return False
+    if isinstance(exc, AnymailRequestsAPIError):
+        code = getattr(exc, "status_code", None)
+        return code is None or code == 429 or code >= 500
+    if isinstance(exc, AnymailAPIError):
+        return False
+    return isinstance(exc, (ConnectionError, TimeoutError, socket.timeout, socket.gaierror))

@@ -1,0 +1,26 @@
+"""What the platform can tell people, and which preference (if any) can turn it off."""
+
+from __future__ import annotations
+
+from django.db import models
+
+
+class Kind(models.TextChoices):
+    WELCOME = "welcome", "Welcome"
+    JOB_CREATED = "job_created", "Job created"
+    JOB_SUCCEEDED = "job_succeeded", "Job succeeded"
+    JOB_FAILED = "job_failed", "Job failed"
+    REMINDER = "reminder", "Reminder"
+    TASK_DUE_SOON = "task_due_soon", "Task due soon"
+    DAILY_DIGEST = "daily_digest", "Daily digest"
+    TEST_EMAIL = "test_email", "Test email"
+
+
+# kind -> the NotificationPreference field that must be on; kinds not listed always go out
+PREFERENCE_FOR_KIND = {
+    Kind.JOB_CREATED: "job_created",
+    Kind.JOB_SUCCEEDED: "job_succeeded",
+    Kind.JOB_FAILED: "job_failed",
+    Kind.TASK_DUE_SOON: "task_due_soon",
+    Kind.DAILY_DIGEST: "daily_digest",
+}

@@ -1,0 +1,83 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.utils import timezone
+
+from taskplatform.models import TimestampedModel
+
+from .kinds import Kind
+
+
+class Notification(TimestampedModel):
+    """One message to one recipient, with its delivery status. The table is the outbox."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        SENDING = "sending", "Sending"
+        SENT = "sent", "Sent"
+        DELIVERED = "delivered", "Delivered"
+        BOUNCED = "bounced", "Bounced"
+        FAILED = "failed", "Failed"
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="notifications",
+    )
+    to_email = models.EmailField()
+    kind = models.CharField(max_length=32, choices=Kind.choices)
+    subject = models.CharField(max_length=255)
+    body_text = models.TextField()
+    body_html = models.TextField(blank=True)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.QUEUED)
+    attempts = models.PositiveIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+    provider_message_id = models.CharField(max_length=255, blank=True, db_index=True)
+    idempotency_key = models.CharField(max_length=255, null=True, blank=True, unique=True)
+    # when a queued row is next due to be sent (now, or after a retry's back-off)
+    next_attempt_at = models.DateTimeField(default=timezone.now)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["user", "-created_at"], name="notif_user_created_idx"),
+            models.Index(fields=["status", "next_attempt_at"], name="notif_status_due_idx"),
+            models.Index(fields=["status", "updated_at"], name="notif_status_updated_idx"),
+            models.Index(fields=["kind"], name="notif_kind_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} to {self.to_email} ({self.status})"
+
+
+class NotificationPreference(TimestampedModel):
+    """What a user wants to hear about. Defaults: failures on, successes off."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notification_preference"
+    )
+    job_created = models.BooleanField(default=True)
+    job_succeeded = models.BooleanField(default=False)
+    job_failed = models.BooleanField(default=True)
+    task_due_soon = models.BooleanField(default=True)
+    daily_digest = models.BooleanField(default=False)
+    digest_hour = models.PositiveSmallIntegerField(
+        default=9,
+        validators=[MinValueValidator(0), MaxValueValidator(23)],
+        help_text="Hour of the day (0-23) in the user's time zone for the daily digest.",
+    )
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(digest_hour__lte=23), name="notif_pref_digest_hour_range"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"preferences of {self.user}"

@@ -1,0 +1,286 @@
+"""Notification use cases: notify, claim and deliver, re-enqueue, resend, preferences.
+
+The Notification table is the outbox: a row is written in the caller's transaction and a
+Celery message is sent after commit. If the broker is down the row stays `queued` and the
+sweeper (beat, every minute) sends it later; a claim (conditional UPDATE) makes sure that
+however many messages arrive for a row, it is sent once.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+from datetime import timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from audit.services import record
+
+from . import delivery
+from .kinds import PREFERENCE_FOR_KIND, Kind
+from .models import Notification, NotificationPreference
+from .rendering import render
+
+log = logging.getLogger(__name__)
+
+Status = Notification.Status
+CLAIM_BATCH = 50
+
+
+# --- preferences ----------------------------------------------------------------------------
+
+
+def preferences_get(*, user) -> NotificationPreference:
+    preference, _ = NotificationPreference.objects.get_or_create(user=user)
+    return preference
+
+
+@transaction.atomic
+def preferences_update(*, user, **changes: Any) -> NotificationPreference:
+    preference = preferences_get(user=user)
+    changed = {k: v for k, v in changes.items() if getattr(preference, k) != v}
+    for field, value in changed.items():
+        setattr(preference, field, value)
+    if changed:
+        preference.save(update_fields=[*changed, "updated_at"])
+        record(
+            actor=user,
+            action="notifications.preferences_updated",
+            target=preference,
+            details={"changed": changed},
+        )
+    return preference
+
+
+def wants(*, user, kind: str) -> bool:
+    field = PREFERENCE_FOR_KIND.get(kind)
+    return field is None or bool(getattr(preferences_get(user=user), field))
+
+
+# --- creating and enqueueing ----------------------------------------------------------------
+
+
+def _enqueue(notification_ids: list[int], *, countdown: float | None = None) -> None:
+    """Hand rows to the broker. A broker outage is logged, not raised: the sweeper retries."""
+    from .celery_tasks import send_notification
+
+    for notification_id in notification_ids:
+        try:
+            send_notification.apply_async(
+                (notification_id,),
+                queue="notifications",
+                countdown=countdown,
+                retry_policy={"max_retries": 1, "interval_start": 0, "interval_step": 0.5},
+            )
+        except Exception:
+            log.warning(
+                "broker unavailable: notification %s stays queued for the sweeper",
+                notification_id,
+                exc_info=True,
+            )
+            return
+
+
+def notify(
+    *,
+    user,
+    kind: str,
+    context: dict[str, Any] | None = None,
+    idempotency_key: str | None = None,
+    to_email: str | None = None,
+) -> Notification | None:
+    """Queue one email to `user` (or to `to_email`) unless their preferences say no.
+
+    With an `idempotency_key`, the same event never mails twice: a second call returns the
+    first notification. Sending starts after the surrounding transaction commits.
+    """
+    if user is not None and not wants(user=user, kind=kind):
+        return None
+    if idempotency_key:
+        existing = Notification.objects.filter(idempotency_key=idempotency_key).first()
+        if existing is not None:
+            return existing
+    rendered = render(kind, context or {}, user=user)
+    try:
+        with transaction.atomic():
+            notification = Notification.objects.create(
+                user=user,
+                to_email=to_email or user.email,
+                kind=kind,
+                subject=rendered.subject,
+                body_text=rendered.text,
+                body_html=rendered.html,
+                idempotency_key=idempotency_key,
+            )
+    except IntegrityError:
+        if idempotency_key is None:
+            raise
+        # a concurrent call with the same key won the race
+        return Notification.objects.get(idempotency_key=idempotency_key)
+    transaction.on_commit(lambda: _enqueue([notification.pk]))
+    return notification
+
+
+# --- claiming and delivering ----------------------------------------------------------------
+
+
+def notifications_claim(*, first_id: int | None = None, limit: int = CLAIM_BATCH) -> list:
+    """Claim up to `limit` due queued rows (the given one first) by moving them to `sending`.
+
+    Rows another worker holds are skipped (SKIP LOCKED); a row already claimed, sent or
+    failed is never claimed again, so a redelivered message does nothing.
+    """
+    now = timezone.now()
+    with transaction.atomic():
+        queued = Notification.objects.select_for_update(skip_locked=True).filter(
+            status=Status.QUEUED
+        )
+        ids: list[int] = []
+        if first_id is not None:
+            ids = list(queued.filter(pk=first_id).values_list("pk", flat=True))
+        if limit > len(ids):
+            ids += list(
+                queued.filter(next_attempt_at__lte=now)
+                .exclude(pk__in=ids)
+                .order_by("next_attempt_at", "id")
+                .values_list("pk", flat=True)[: limit - len(ids)]
+            )
+        if not ids:
+            return []
+        Notification.objects.filter(pk__in=ids, status=Status.QUEUED).update(
+            status=Status.SENDING, attempts=F("attempts") + 1, updated_at=now
+        )
+    return list(Notification.objects.filter(pk__in=ids, status=Status.SENDING).order_by("id"))
+
+
+def backoff_seconds(attempt: int) -> float:
+    """Exponential back-off with jitter, capped."""
+    base = settings.NOTIFICATIONS_RETRY_BASE_SECONDS * 2 ** max(0, attempt - 1)
+    return min(settings.NOTIFICATIONS_RETRY_MAX_SECONDS, base) * random.uniform(0.8, 1.2)  # noqa: S311
+
+
+def notifications_deliver(notifications: list[Notification]) -> dict[str, int]:
+    """Send claimed rows over one reused connection and record each outcome."""
+    now = timezone.now
+    outcome = {"sent": 0, "retrying": 0, "failed": 0}
+    sent: list[Notification] = []
+    for notification in notifications:
+        try:
+            notification.provider_message_id = delivery.send(delivery.build_message(notification))
+        except Exception as exc:
+            reason = f"{type(exc).__name__}: {exc}"[:2000]
+            if delivery.is_transient(exc) and (
+                notification.attempts < settings.NOTIFICATIONS_MAX_ATTEMPTS
+            ):
+                delay = backoff_seconds(notification.attempts)
+                Notification.objects.filter(pk=notification.pk).update(
+                    status=Status.QUEUED,
+                    last_error=reason,
+                    next_attempt_at=now() + timedelta(seconds=delay),
+                    updated_at=now(),
+                )
+                log.warning(
+                    "notification %s: transient error, retry in %.0fs: %s",
+                    notification.pk,
+                    delay,
+                    reason,
+                )
+                _enqueue([notification.pk], countdown=delay)
+                outcome["retrying"] += 1
+            else:
+                Notification.objects.filter(pk=notification.pk).update(
+                    status=Status.FAILED, last_error=reason, updated_at=now()
+                )
+                log.error("notification %s failed: %s", notification.pk, reason)
+                outcome["failed"] += 1
+            continue
+        notification.status = Status.SENT
+        notification.sent_at = notification.updated_at = now()
+        notification.last_error = ""
+        sent.append(notification)
+    Notification.objects.bulk_update(
+        sent, ["status", "sent_at", "updated_at", "provider_message_id", "last_error"]
+    )
+    outcome["sent"] = len(sent)
+    return outcome
+
+
+def notifications_send_due(*, first_id: int | None = None) -> dict[str, int]:
+    """Claim and deliver until nothing is due (the worker's Celery task calls this)."""
+    total = {"sent": 0, "retrying": 0, "failed": 0}
+    while claimed := notifications_claim(first_id=first_id):
+        first_id = None
+        for key, value in notifications_deliver(claimed).items():
+            total[key] += value
+    return total
+
+
+# --- the sweeper and operator actions -------------------------------------------------------
+
+
+def notifications_requeue_stuck() -> int:
+    """Re-enqueue rows the broker never delivered; free claims of workers that died."""
+    now = timezone.now()
+    Notification.objects.filter(
+        status=Status.SENDING,
+        updated_at__lt=now - timedelta(seconds=settings.NOTIFICATIONS_SENDING_TIMEOUT_SECONDS),
+    ).update(status=Status.QUEUED, next_attempt_at=now, updated_at=now)
+    stuck = list(
+        Notification.objects.filter(
+            status=Status.QUEUED,
+            next_attempt_at__lte=now
+            - timedelta(seconds=settings.NOTIFICATIONS_REQUEUE_AFTER_SECONDS),
+        )
+        .order_by("next_attempt_at")
+        .values_list("pk", flat=True)[:1000]
+    )
+    # one message per batch is enough: each claims CLAIM_BATCH due rows
+    _enqueue(stuck[::CLAIM_BATCH])
+    return len(stuck)
+
+
+@transaction.atomic
+def notification_resend(*, notification: Notification, actor) -> Notification:
+    """Send again (e.g. after a bounce or a failure), as a fresh queued attempt."""
+    Notification.objects.filter(pk=notification.pk).update(
+        status=Status.QUEUED,
+        attempts=0,
+        last_error="",
+        next_attempt_at=timezone.now(),
+        sent_at=None,
+        updated_at=timezone.now(),
+    )
+    record(actor=actor, action="notification.resent", target=notification)
+    transaction.on_commit(lambda: _enqueue([notification.pk]))
+    notification.refresh_from_db()
+    return notification
+
+
+def notification_track(*, message_id: str, event_type: str, description: str = "") -> int:
+    """Apply a provider's tracking event (anymail webhook) to the matching row."""
+    status = {
+        "delivered": Status.DELIVERED,
+        "bounced": Status.BOUNCED,
+        "rejected": Status.BOUNCED,
+        "failed": Status.FAILED,
+    }.get(event_type)
+    if status is None or not message_id:
+        return 0
+    return Notification.objects.filter(provider_message_id=message_id).update(
+        status=status, last_error=description[:2000], updated_at=timezone.now()
+    )
+
+
+def send_test_email(*, to_email: str) -> Notification:
+    """Send one message now, in this process, through the configured backend."""
+    with transaction.atomic():
+        notification = notify(user=None, kind=Kind.TEST_EMAIL, to_email=to_email)
+        # claimed before commit: the worker's copy of the message will find nothing to do
+        claimed = notifications_claim(first_id=notification.pk, limit=1)
+    notifications_deliver(claimed)
+    notification.refresh_from_db()
+    return notification

@@ -1,0 +1,76 @@
+from __future__ import annotations
+
+import pytest
+
+from notifications.kinds import Kind
+from notifications.rendering import render
+
+TASK = {
+    "title": "File taxes & receipts",
+    "due_at": "2026-12-01 09:00",
+    "status": "todo",
+    "priority": "high",
+}
+CONTEXTS = {
+    Kind.WELCOME: {},
+    Kind.JOB_CREATED: {
+        "job": {"name": "Weekly cleanup", "kind": "file_cleanup", "next_run_at": "2026-12-01 09:00"}
+    },
+    Kind.JOB_SUCCEEDED: {
+        "job": {"name": "Weekly cleanup"},
+        "run": {"finished_at": "today"},
+        "summary": "3 files deleted, 12 MB freed",
+    },
+    Kind.JOB_FAILED: {
+        "job": {"name": "Weekly cleanup"},
+        "run": {"attempt": 3},
+        "error": "disk <full>",
+        "paused": True,
+        "failures": 10,
+    },
+    Kind.REMINDER: {"message": "Call the bank <today>", "task": TASK},
+    Kind.TASK_DUE_SOON: {"task": TASK},
+    Kind.DAILY_DIGEST: {"overdue": [TASK], "due_soon": [], "open_tasks": [TASK, TASK]},
+    Kind.TEST_EMAIL: {},
+}
+
+
+def test_every_kind_has_a_context_here():
+    assert set(CONTEXTS) == set(Kind)
+
+
+@pytest.mark.parametrize("kind", list(Kind))
+@pytest.mark.django_db
+def test_every_kind_renders_subject_text_and_html(kind, user):
+    rendered = render(kind, CONTEXTS[kind], user=user)
+    assert rendered.subject and "\n" not in rendered.subject
+    assert rendered.text.startswith(f"Hello {user.full_name},")
+    assert "notification preferences" in rendered.html  # the shared base layout
+    assert "<html" in rendered.html and "<html" not in rendered.text
+    assert "{{" not in rendered.text + rendered.html + rendered.subject
+
+
+@pytest.mark.django_db
+def test_text_is_not_html_escaped_but_html_is(user):
+    rendered = render(Kind.REMINDER, CONTEXTS[Kind.REMINDER], user=user)
+    assert "Call the bank <today>" in rendered.text
+    assert "File taxes & receipts" in rendered.text
+    assert "Call the bank &lt;today&gt;" in rendered.html
+    assert "<today>" not in rendered.html
+
+
+@pytest.mark.django_db
+def test_job_failed_mentions_the_pause(user):
+    rendered = render(Kind.JOB_FAILED, CONTEXTS[Kind.JOB_FAILED], user=user)
+    assert "paused" in rendered.text and "attempt 3" in rendered.text
+    assert rendered.subject == "Job failed: Weekly cleanup"
+
+
+@pytest.mark.django_db
+def test_digest_counts_in_the_subject(user):
+    rendered = render(Kind.DAILY_DIGEST, CONTEXTS[Kind.DAILY_DIGEST], user=user)
+    assert rendered.subject == "Your tasks today: 1 overdue, 0 due soon"
+
+
+def test_without_a_user_the_greeting_is_generic():
+    assert render(Kind.TEST_EMAIL, {}).text.startswith("Hello there,")

@@ -1,0 +1,290 @@
+"""notify → outbox row → claimed → sent over SMTP (aiosmtpd on 127.0.0.1), in eager mode."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.core import mail
+from django.utils import timezone
+
+from notifications import services
+from notifications.celery_tasks import send_notification, sweep_notifications
+from notifications.kinds import Kind
+from notifications.models import Notification, NotificationPreference
+
+pytestmark = pytest.mark.django_db
+
+Status = Notification.Status
+
+
+def notify_now(django_capture_on_commit_callbacks, **kwargs):
+    with django_capture_on_commit_callbacks(execute=True):
+        return services.notify(**kwargs)
+
+
+def test_notify_stores_the_rendered_message_and_sends_it_after_commit(
+    user, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        notification = services.notify(user=user, kind=Kind.REMINDER, context={"message": "Hi"})
+    assert notification.status == Status.QUEUED and mail.outbox == []
+    assert len(callbacks) == 1
+    callbacks[0]()
+    notification.refresh_from_db()
+    assert notification.status == Status.SENT and notification.sent_at is not None
+    assert notification.attempts == 1
+    assert notification.provider_message_id.startswith("<")
+    assert len(mail.outbox) == 1
+    message = mail.outbox[0]
+    assert message.to == [user.email] and message.subject == "Reminder: Hi"
+    assert message.alternatives[0][1] == "text/html"
+
+
+def test_preferences_are_respected(user, django_capture_on_commit_callbacks):
+    # defaults: successes off, failures on
+    assert (
+        notify_now(
+            django_capture_on_commit_callbacks,
+            user=user,
+            kind=Kind.JOB_SUCCEEDED,
+            context={"job": {"name": "x"}},
+        )
+        is None
+    )
+    assert (
+        notify_now(
+            django_capture_on_commit_callbacks,
+            user=user,
+            kind=Kind.JOB_FAILED,
+            context={"job": {"name": "x"}},
+        )
+        is not None
+    )
+    NotificationPreference.objects.filter(user=user).update(job_failed=False)
+    assert (
+        notify_now(
+            django_capture_on_commit_callbacks,
+            user=user,
+            kind=Kind.JOB_FAILED,
+            context={"job": {"name": "x"}},
+        )
+        is None
+    )
+    # kinds without a preference always go out
+    assert (
+        notify_now(
+            django_capture_on_commit_callbacks,
+            user=user,
+            kind=Kind.REMINDER,
+            context={"message": "x"},
+        )
+        is not None
+    )
+    assert Notification.objects.count() == 2 and len(mail.outbox) == 2
+
+
+def test_an_idempotency_key_mails_once(user, django_capture_on_commit_callbacks):
+    first = notify_now(
+        django_capture_on_commit_callbacks,
+        user=user,
+        kind=Kind.REMINDER,
+        context={"message": "once"},
+        idempotency_key="reminder:42:2026-12-01",
+    )
+    second = notify_now(
+        django_capture_on_commit_callbacks,
+        user=user,
+        kind=Kind.REMINDER,
+        context={"message": "once"},
+        idempotency_key="reminder:42:2026-12-01",
+    )
+    assert first.pk == second.pk
+    assert Notification.objects.count() == 1 and len(mail.outbox) == 1
+
+
+def test_a_redelivered_message_sends_nothing(user, django_capture_on_commit_callbacks):
+    notification = notify_now(
+        django_capture_on_commit_callbacks, user=user, kind=Kind.REMINDER, context={"message": "x"}
+    )
+    assert len(mail.outbox) == 1
+    send_notification(notification.pk)  # the broker delivers the same message again
+    send_notification(notification.pk)
+    assert len(mail.outbox) == 1
+
+
+def test_a_claimed_row_cannot_be_claimed_again(user):
+    notification = Notification.objects.create(
+        user=user, to_email=user.email, kind="reminder", subject="s", body_text="t"
+    )
+    assert [n.pk for n in services.notifications_claim(first_id=notification.pk)] == [
+        notification.pk
+    ]
+    assert services.notifications_claim(first_id=notification.pk) == []
+    notification.refresh_from_db()
+    assert notification.status == Status.SENDING and notification.attempts == 1
+
+
+def test_one_task_sends_a_batch_over_one_connection(user, smtp_server):
+    rows = [
+        Notification(
+            user=user, to_email=f"r{n}@example.com", kind="reminder", subject=f"s{n}", body_text="t"
+        )
+        for n in range(5)
+    ]
+    Notification.objects.bulk_create(rows)
+    first = Notification.objects.order_by("id").first()
+    assert send_notification(first.pk) == {"sent": 5, "retrying": 0, "failed": 0}
+    assert sorted(m.rcpt_tos[0] for m in smtp_server.messages) == [
+        f"r{n}@example.com" for n in range(5)
+    ]
+    assert set(Notification.objects.values_list("status", flat=True)) == {Status.SENT}
+
+
+def test_a_transient_smtp_error_is_retried_with_backoff(
+    user, smtp_server, django_capture_on_commit_callbacks, settings
+):
+    smtp_server.refuse_next = ["451 4.3.0 Try again later"]
+    notification = notify_now(
+        django_capture_on_commit_callbacks,
+        user=user,
+        kind=Kind.REMINDER,
+        context={"message": "retry me"},
+    )
+    # eager mode runs the delayed retry at once: it went out on the second attempt
+    notification.refresh_from_db()
+    assert notification.status == Status.SENT and notification.attempts == 2
+    assert notification.last_error == ""  # cleared once it went out
+    assert len(smtp_server.messages) == 1
+
+
+def test_the_backoff_grows_and_is_capped(settings):
+    settings.NOTIFICATIONS_RETRY_BASE_SECONDS = 10
+    settings.NOTIFICATIONS_RETRY_MAX_SECONDS = 100
+    assert 8 <= services.backoff_seconds(1) <= 12
+    assert 16 <= services.backoff_seconds(2) <= 24
+    assert services.backoff_seconds(10) <= 120
+
+
+def test_a_transient_error_requeues_the_row_for_later(user, smtp_server, monkeypatch):
+    enqueued = []
+    monkeypatch.setattr(
+        services, "_enqueue", lambda ids, countdown=None: enqueued.append((ids, countdown))
+    )
+    smtp_server.refuse_next = ["421 4.7.0 Busy"]
+    notification = Notification.objects.create(
+        user=user, to_email=user.email, kind="reminder", subject="s", body_text="t"
+    )
+    services.notifications_send_due(first_id=notification.pk)
+    notification.refresh_from_db()
+    assert notification.status == Status.QUEUED and "421" in notification.last_error
+    assert notification.next_attempt_at > timezone.now()
+    assert enqueued[0][0] == [notification.pk] and enqueued[0][1] > 0
+
+
+def test_a_permanent_error_fails_with_the_reason(
+    user, smtp_server, django_capture_on_commit_callbacks
+):
+    smtp_server.refuse_next = ["550 5.1.1 No such user"]
+    notification = notify_now(
+        django_capture_on_commit_callbacks, user=user, kind=Kind.REMINDER, context={"message": "x"}
+    )
+    notification.refresh_from_db()
+    assert notification.status == Status.FAILED and "550" in notification.last_error
+    assert notification.attempts == 1 and smtp_server.messages == []
+
+
+def test_attempts_are_capped(user, settings, smtp_server, django_capture_on_commit_callbacks):
+    settings.NOTIFICATIONS_MAX_ATTEMPTS = 3
+    smtp_server.refuse_next = ["451 busy"] * 5
+    notification = notify_now(
+        django_capture_on_commit_callbacks, user=user, kind=Kind.REMINDER, context={"message": "x"}
+    )
+    notification.refresh_from_db()
+    assert notification.status == Status.FAILED and notification.attempts == 3
+
+
+def test_an_unreachable_smtp_server_is_transient(user, settings, monkeypatch):
+    from .conftest import free_port
+
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", free_port()
+    monkeypatch.setattr(services, "_enqueue", lambda ids, countdown=None: None)
+    notification = Notification.objects.create(
+        user=user, to_email=user.email, kind="reminder", subject="s", body_text="t"
+    )
+    assert services.notifications_send_due(first_id=notification.pk)["retrying"] == 1
+
+
+def test_the_sweeper_sends_rows_the_broker_never_delivered(user, settings):
+    settings.NOTIFICATIONS_REQUEUE_AFTER_SECONDS = 60
+    old = timezone.now() - timedelta(minutes=5)
+    stuck = Notification.objects.create(
+        user=user,
+        to_email=user.email,
+        kind="reminder",
+        subject="stuck",
+        body_text="t",
+        next_attempt_at=old,
+    )
+    fresh = Notification.objects.create(
+        user=user, to_email=user.email, kind="reminder", subject="fresh", body_text="t"
+    )
+    assert sweep_notifications() == 1
+    stuck.refresh_from_db()
+    assert stuck.status == Status.SENT
+    # the fresh one went out in the same batch (it was due), once
+    assert sorted(m.subject for m in mail.outbox) == ["fresh", "stuck"]
+    assert Notification.objects.get(pk=fresh.pk).status == Status.SENT
+
+
+def test_the_sweeper_frees_claims_of_dead_workers(user, settings):
+    settings.NOTIFICATIONS_SENDING_TIMEOUT_SECONDS = 60
+    settings.NOTIFICATIONS_REQUEUE_AFTER_SECONDS = 0
+    notification = Notification.objects.create(
+        user=user,
+        to_email=user.email,
+        kind="reminder",
+        subject="s",
+        body_text="t",
+        status=Status.SENDING,
+    )
+    Notification.objects.filter(pk=notification.pk).update(
+        updated_at=timezone.now() - timedelta(minutes=5)
+    )
+    sweep_notifications()
+    notification.refresh_from_db()
+    assert notification.status == Status.SENT and len(mail.outbox) == 1
+
+
+def test_a_broker_outage_is_logged_and_the_row_stays_queued(
+    user, monkeypatch, caplog, django_capture_on_commit_callbacks
+):
+    def broker_down(*args, **kwargs):
+        raise ConnectionRefusedError("broker down")
+
+    monkeypatch.setattr(send_notification, "apply_async", broker_down)
+    notification = notify_now(
+        django_capture_on_commit_callbacks, user=user, kind=Kind.REMINDER, context={"message": "x"}
+    )
+    notification.refresh_from_db()
+    assert notification.status == Status.QUEUED
+    assert "stays queued for the sweeper" in caplog.text
+
+
+def test_welcome_email_on_register(api_client, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        response = api_client.post(
+            "/api/v1/auth/register/",
+            {"email": "new@example.com", "password": "a-long-passphrase-1"},
+            format="json",
+        )
+    assert response.status_code == 201
+    assert [m.subject for m in mail.outbox] == ["Welcome to taskplatform"]
+    assert Notification.objects.get().idempotency_key == f"welcome:{response.json()['id']}"
+
+
+def test_send_test_email_goes_through_the_configured_backend(smtp_server):
+    notification = services.send_test_email(to_email="ops@example.com")
+    assert notification.status == Status.SENT and notification.user is None
+    assert smtp_server.messages[0].rcpt_tos == ["ops@example.com"]
