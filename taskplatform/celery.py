@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 
 from celery import Celery, bootsteps, signals
@@ -55,9 +56,23 @@ def _attach_request_id(headers=None, **kwargs):
         headers["request_id"] = current_request_id()
 
 
+_request_id_tokens: dict = {}
+
+
 @signals.task_prerun.connect
-def _restore_request_id(task=None, **kwargs):
+def _restore_request_id(task_id=None, task=None, **kwargs):
     from .context import clean_request_id, request_id_var
 
     incoming = getattr(task.request, "request_id", None) if task else None
-    request_id_var.set(clean_request_id(incoming))
+    _request_id_tokens[task_id] = request_id_var.set(clean_request_id(incoming))
+
+
+@signals.task_postrun.connect
+def _forget_request_id(task_id=None, **kwargs):
+    # an eager task runs inside its caller: give the caller its own id back
+    from .context import request_id_var
+
+    token = _request_id_tokens.pop(task_id, None)
+    if token is not None:
+        with contextlib.suppress(ValueError):  # set in another context: nothing to restore
+            request_id_var.reset(token)

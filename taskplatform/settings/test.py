@@ -19,6 +19,10 @@ STORAGES = {
     },
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
+    # a file, not memory: threads of real-worker tests then share it through WAL and the
+    # busy timeout instead of failing on shared-cache table locks
+    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test-db.sqlite3")}  # noqa: F405
 if not REDIS_URL:
     # a fixed folder, so a second process in a test shares the counters
     CACHES = {

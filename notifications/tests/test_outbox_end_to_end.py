@@ -1,0 +1,149 @@
+"""Real parts: a Celery worker on a real broker, a real SMTP server, real commits.
+
+The outage test runs its own redis-server so it can stop and restart the broker.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import time
+
+import pytest
+import redis
+from celery.contrib.testing.worker import start_worker
+from django.conf import settings as django_settings
+from django.db import transaction
+
+from notifications import services
+from notifications.celery_tasks import sweep_notifications
+from notifications.kinds import Kind
+from notifications.models import Notification
+from taskplatform.celery import app as celery_app
+
+from .conftest import free_port
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def wait_for(predicate, timeout=30.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.1)
+    return predicate()
+
+
+def use_broker(url: str) -> None:
+    celery_app.conf.broker_url = url
+    # drop pooled connections to the previous broker (what Celery does after a fork)
+    celery_app._pool = None
+    celery_app.amqp._producer_pool = None
+
+
+@pytest.fixture
+def not_eager():
+    celery_app.conf.task_always_eager = False
+    yield
+    celery_app.conf.task_always_eager = True
+
+
+@pytest.fixture
+def real_worker(not_eager):
+    with start_worker(celery_app, pool="solo", perform_ping_check=False, shutdown_timeout=10):
+        yield
+
+
+class PrivateRedis:
+    def __init__(self) -> None:
+        self.port = free_port()
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self.process = None
+
+    def start(self) -> None:
+        self.process = subprocess.Popen(
+            [
+                "redis-server",
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        client = redis.Redis(port=self.port, socket_connect_timeout=0.2)
+        assert wait_for(lambda: _pings(client), timeout=10), "redis-server did not start"
+
+    def stop(self) -> None:
+        self.process.terminate()
+        self.process.wait(timeout=10)
+
+
+def _pings(client) -> bool:
+    try:
+        return client.ping()
+    except redis.ConnectionError:
+        return False
+
+
+@pytest.fixture
+def private_redis():
+    if shutil.which("redis-server") is None:
+        if os.environ.get("REQUIRE_SERVICES") == "1":
+            pytest.fail("redis-server is needed for the broker outage test")
+        pytest.skip("redis-server is not installed")
+    broker = PrivateRedis()
+    original = celery_app.conf.broker_url
+    yield broker
+    if broker.process and broker.process.poll() is None:
+        broker.stop()
+    use_broker(original)
+
+
+def test_a_notification_reaches_a_real_smtp_server_once(smtp_server, real_worker, user):
+    with transaction.atomic():
+        services.notify(user=user, kind=Kind.REMINDER, context={"message": "end to end"})
+    assert wait_for(lambda: len(smtp_server.messages) == 1)
+    notification = Notification.objects.get()
+    assert wait_for(lambda: Notification.objects.get().status == Notification.Status.SENT)
+    assert smtp_server.messages[0].rcpt_tos == [user.email]
+    assert b"end to end" in smtp_server.messages[0].content
+    time.sleep(1)
+    assert len(smtp_server.messages) == 1 and notification.pk
+
+
+def test_nothing_is_lost_when_the_broker_is_down(
+    smtp_server, private_redis, not_eager, user, settings, caplog
+):
+    settings.NOTIFICATIONS_REQUEUE_AFTER_SECONDS = 0
+    private_redis.start()
+    use_broker(private_redis.url)
+    private_redis.stop()  # the broker is now unreachable
+
+    recipients = [f"outage{n}@example.com" for n in range(5)]
+    for address in recipients:
+        with transaction.atomic():
+            services.notify(
+                user=user, kind=Kind.REMINDER, context={"message": address}, to_email=address
+            )
+    assert set(Notification.objects.values_list("status", flat=True)) == {"queued"}
+    assert "stays queued for the sweeper" in caplog.text
+    assert smtp_server.messages == []
+
+    private_redis.start()  # the broker is back (empty: the lost messages are gone)
+    with start_worker(celery_app, pool="solo", perform_ping_check=False, shutdown_timeout=10):
+        sweep_notifications.delay()  # what beat does every minute
+        assert wait_for(lambda: len(smtp_server.messages) == len(recipients))
+        sweep_notifications.delay()  # a second sweep finds nothing left to send
+        time.sleep(1.5)
+    delivered = sorted(m.rcpt_tos[0] for m in smtp_server.messages)
+    assert delivered == sorted(recipients)  # every one, exactly once
+    assert set(Notification.objects.values_list("status", flat=True)) == {"sent"}
+    assert django_settings.NOTIFICATIONS_REQUEUE_AFTER_SECONDS == 0
