@@ -85,4 +85,4 @@ def is_transient(exc: BaseException) -> bool:
         return code is None or code == 429 or code >= 500
     if isinstance(exc, AnymailAPIError):
         return False
-    return isinstance(exc, (ConnectionError, TimeoutError, socket.timeout, socket.gaierror))
+    return isinstance(exc, (ConnectionError, TimeoutError, socket.gaierror))

@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import smtplib
-import socket
 
 import pytest
 from anymail.exceptions import AnymailAPIError, AnymailRecipientsRefused, AnymailRequestsAPIError
@@ -29,7 +28,7 @@ class _Response:
         (smtplib.SMTPRecipientsRefused({"a@x": (450, b"greylisted")}), True),
         (smtplib.SMTPRecipientsRefused({"a@x": (550, b"unknown")}), False),
         (ConnectionRefusedError(), True),
-        (socket.timeout(), True),
+        (TimeoutError(), True),
         (AnymailRecipientsRefused(), False),
         (AnymailRequestsAPIError(response=_Response(503)), True),
         (AnymailRequestsAPIError(response=_Response(429)), True),
