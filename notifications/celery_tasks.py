@@ -18,6 +18,13 @@ def send_notification(notification_id: int) -> dict[str, int]:
     return services.notifications_send_due(first_id=notification_id)
 
 
+@shared_task(name="notifications.send_pending", queue="notifications", acks_late=True)
+def send_pending_notifications(slot: int = 0) -> dict[str, int]:
+    """Send every due notification, batch by batch (queued by notify() after commit)."""
+    services.sender_started(slot)
+    return services.notifications_send_due()
+
+
 @shared_task(name="notifications.sweep", queue="maintenance", acks_late=True)
 def sweep_notifications() -> int:
     """Beat, every minute: re-enqueue notifications the broker never delivered."""

@@ -52,7 +52,10 @@ def build_message(notification) -> EmailMultiAlternatives:
         body=notification.body_text,
         from_email=settings.DEFAULT_FROM_EMAIL,
         to=[notification.to_email],
-        headers={"Message-ID": make_msgid(domain=settings.EMAIL_MESSAGE_ID_DOMAIN)},
+        headers={
+            "Message-ID": notification.provider_message_id
+            or make_msgid(domain=settings.EMAIL_MESSAGE_ID_DOMAIN)
+        },
     )
     if notification.body_html:
         message.attach_alternative(notification.body_html, "text/html")

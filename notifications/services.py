@@ -14,8 +14,10 @@ from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
+from django.core.cache import cache
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import CharField, F, Value
+from django.db.models.functions import Cast, Concat
 from django.utils import timezone
 
 from audit.services import record
@@ -28,7 +30,7 @@ from .rendering import render
 log = logging.getLogger(__name__)
 
 Status = Notification.Status
-CLAIM_BATCH = 50
+CLAIM_BATCH = 100
 
 
 # --- preferences ----------------------------------------------------------------------------
@@ -64,25 +66,57 @@ def wants(*, user, kind: str) -> bool:
 # --- creating and enqueueing ----------------------------------------------------------------
 
 
+def _publish(task, args: tuple, *, countdown: float | None = None) -> bool:
+    """Send one Celery message. A broker outage is logged, not raised: the sweeper retries."""
+    try:
+        task.apply_async(
+            args,
+            queue="notifications",
+            countdown=countdown,
+            retry_policy={"max_retries": 1, "interval_start": 0, "interval_step": 0.5},
+        )
+    except Exception:
+        log.warning("broker unavailable: notifications stay queued for the sweeper", exc_info=True)
+        return False
+    return True
+
+
 def _enqueue(notification_ids: list[int], *, countdown: float | None = None) -> None:
-    """Hand rows to the broker. A broker outage is logged, not raised: the sweeper retries."""
+    """Ask a worker to send these rows (each message claims its row and a batch)."""
     from .celery_tasks import send_notification
 
     for notification_id in notification_ids:
-        try:
-            send_notification.apply_async(
-                (notification_id,),
-                queue="notifications",
-                countdown=countdown,
-                retry_policy={"max_retries": 1, "interval_start": 0, "interval_step": 0.5},
-            )
-        except Exception:
-            log.warning(
-                "broker unavailable: notification %s stays queued for the sweeper",
-                notification_id,
-                exc_info=True,
-            )
+        if not _publish(send_notification, (notification_id,), countdown=countdown):
             return
+
+
+KICK_KEY = "notifications:kick:{}"
+
+
+def _kick() -> None:
+    """Make sure a sender will run for newly queued rows, without one message per row.
+
+    Up to NOTIFICATIONS_SENDERS sender tasks may be waiting at once, each marked by a cache
+    key it deletes when it starts. If every mark is there, senders that have not started
+    yet will find the new rows; otherwise this takes a free mark and queues a sender.
+    """
+    from .celery_tasks import send_pending_notifications
+
+    for slot in range(settings.NOTIFICATIONS_SENDERS):
+        key = KICK_KEY.format(slot)
+        try:
+            taken = cache.add(key, 1, timeout=settings.NOTIFICATIONS_KICK_TTL_SECONDS)
+        except Exception:  # no cache: fall back to queueing a sender anyway
+            log.warning("cache unavailable for the notification kick", exc_info=True)
+            taken = True
+        if taken:
+            if not _publish(send_pending_notifications, (slot,)):
+                cache.delete(key)  # let the next notification try the broker again
+            return
+
+
+def sender_started(slot: int) -> None:
+    cache.delete(KICK_KEY.format(slot))
 
 
 def notify(
@@ -121,7 +155,7 @@ def notify(
             raise
         # a concurrent call with the same key won the race
         return Notification.objects.get(idempotency_key=idempotency_key)
-    transaction.on_commit(lambda: _enqueue([notification.pk]))
+    transaction.on_commit(_kick)
     return notification
 
 
@@ -142,6 +176,9 @@ def notifications_claim(*, first_id: int | None = None, limit: int = CLAIM_BATCH
         ids: list[int] = []
         if first_id is not None:
             ids = list(queued.filter(pk=first_id).values_list("pk", flat=True))
+            if not ids:
+                # already taken by another batch (or a redelivery): nothing to do here
+                return []
         if limit > len(ids):
             ids += list(
                 queued.filter(next_attempt_at__lte=now)
@@ -152,7 +189,18 @@ def notifications_claim(*, first_id: int | None = None, limit: int = CLAIM_BATCH
         if not ids:
             return []
         Notification.objects.filter(pk__in=ids, status=Status.QUEUED).update(
-            status=Status.SENDING, attempts=F("attempts") + 1, updated_at=now
+            status=Status.SENDING,
+            attempts=F("attempts") + 1,
+            updated_at=now,
+            # the Message-ID this attempt is sent with: known before sending, so a batch
+            # is recorded as sent in one UPDATE (providers with ids of their own overwrite it)
+            provider_message_id=Concat(
+                Value("<notification."),
+                Cast("id", CharField()),
+                Value("."),
+                Cast(F("attempts") + 1, CharField()),
+                Value(f"@{settings.EMAIL_MESSAGE_ID_DOMAIN}>"),
+            ),
         )
     return list(Notification.objects.filter(pk__in=ids, status=Status.SENDING).order_by("id"))
 
@@ -167,10 +215,11 @@ def notifications_deliver(notifications: list[Notification]) -> dict[str, int]:
     """Send claimed rows over one reused connection and record each outcome."""
     now = timezone.now
     outcome = {"sent": 0, "retrying": 0, "failed": 0}
-    sent: list[Notification] = []
+    sent: list[int] = []
+    renamed: dict[int, str] = {}
     for notification in notifications:
         try:
-            notification.provider_message_id = delivery.send(delivery.build_message(notification))
+            provider_id = delivery.send(delivery.build_message(notification))
         except Exception as exc:
             reason = f"{type(exc).__name__}: {exc}"[:2000]
             if delivery.is_transient(exc) and (
@@ -198,19 +247,22 @@ def notifications_deliver(notifications: list[Notification]) -> dict[str, int]:
                 log.error("notification %s failed: %s", notification.pk, reason)
                 outcome["failed"] += 1
             continue
-        notification.status = Status.SENT
-        notification.sent_at = notification.updated_at = now()
-        notification.last_error = ""
-        sent.append(notification)
-    Notification.objects.bulk_update(
-        sent, ["status", "sent_at", "updated_at", "provider_message_id", "last_error"]
-    )
+        sent.append(notification.pk)
+        if provider_id != notification.provider_message_id:
+            renamed[notification.pk] = provider_id
+    sent_at = now()
+    with transaction.atomic():  # one commit a batch
+        Notification.objects.filter(pk__in=sent).update(
+            status=Status.SENT, sent_at=sent_at, updated_at=sent_at, last_error=""
+        )
+        for pk, provider_id in renamed.items():
+            Notification.objects.filter(pk=pk).update(provider_message_id=provider_id)
     outcome["sent"] = len(sent)
     return outcome
 
 
 def notifications_send_due(*, first_id: int | None = None) -> dict[str, int]:
-    """Claim and deliver until nothing is due (the worker's Celery task calls this)."""
+    """Claim and deliver batches (the given row first) until nothing is due."""
     total = {"sent": 0, "retrying": 0, "failed": 0}
     while claimed := notifications_claim(first_id=first_id):
         first_id = None

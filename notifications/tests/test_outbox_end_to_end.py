@@ -134,7 +134,7 @@ def test_nothing_is_lost_when_the_broker_is_down(
                 user=user, kind=Kind.REMINDER, context={"message": address}, to_email=address
             )
     assert set(Notification.objects.values_list("status", flat=True)) == {"queued"}
-    assert "stays queued for the sweeper" in caplog.text
+    assert "stay queued for the sweeper" in caplog.text
     assert smtp_server.messages == []
 
     private_redis.start()  # the broker is back (empty: the lost messages are gone)

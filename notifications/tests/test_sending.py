@@ -6,10 +6,15 @@ from datetime import timedelta
 
 import pytest
 from django.core import mail
+from django.core.cache import cache
 from django.utils import timezone
 
 from notifications import services
-from notifications.celery_tasks import send_notification, sweep_notifications
+from notifications.celery_tasks import (
+    send_notification,
+    send_pending_notifications,
+    sweep_notifications,
+)
 from notifications.kinds import Kind
 from notifications.models import Notification, NotificationPreference
 
@@ -263,13 +268,36 @@ def test_a_broker_outage_is_logged_and_the_row_stays_queued(
     def broker_down(*args, **kwargs):
         raise ConnectionRefusedError("broker down")
 
-    monkeypatch.setattr(send_notification, "apply_async", broker_down)
+    monkeypatch.setattr(send_pending_notifications, "apply_async", broker_down)
     notification = notify_now(
         django_capture_on_commit_callbacks, user=user, kind=Kind.REMINDER, context={"message": "x"}
     )
     notification.refresh_from_db()
     assert notification.status == Status.QUEUED
-    assert "stays queued for the sweeper" in caplog.text
+    assert "stay queued for the sweeper" in caplog.text
+    # the kick mark was given back, so the next notification tries the broker again
+    assert cache.get("notifications:kick:0") is None
+
+
+def test_senders_are_not_queued_once_per_notification(
+    user, monkeypatch, settings, django_capture_on_commit_callbacks
+):
+    published = []
+    monkeypatch.setattr(
+        send_pending_notifications, "apply_async", lambda args, **kw: published.append(args)
+    )
+    settings.NOTIFICATIONS_SENDERS = 2
+    for n in range(5):
+        notify_now(
+            django_capture_on_commit_callbacks,
+            user=user,
+            kind=Kind.REMINDER,
+            context={"message": str(n)},
+        )
+    assert published == [(0,), (1,)]  # two senders wait; they will find all five rows
+    send_pending_notifications(0)
+    assert len(mail.outbox) == 5
+    assert cache.get("notifications:kick:0") is None
 
 
 def test_welcome_email_on_register(api_client, django_capture_on_commit_callbacks):

@@ -218,6 +218,10 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=300)
 CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=240)
 CELERY_TASK_DEFAULT_QUEUE = "default"
+# Celery's Django fixup closes DB connections around every task unless this is set, and
+# reconnecting to PostgreSQL cost ~10 ms a task (benchmarks/email.py); with it, Django's
+# CONN_MAX_AGE and CONN_HEALTH_CHECKS decide, as in the web process.
+CELERY_DB_REUSE_MAX = env.int("CELERY_DB_REUSE_MAX", default=1000)
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULER = "taskplatform.beat:HeartbeatScheduler"
@@ -259,6 +263,9 @@ NOTIFICATIONS_REQUEUE_AFTER_SECONDS = env.int("NOTIFICATIONS_REQUEUE_AFTER_SECON
 NOTIFICATIONS_SENDING_TIMEOUT_SECONDS = env.int(
     "NOTIFICATIONS_SENDING_TIMEOUT_SECONDS", default=900
 )
+# sender tasks that may wait in the queue at once (more senders: more SMTP connections)
+NOTIFICATIONS_SENDERS = env.int("NOTIFICATIONS_SENDERS", default=2)
+NOTIFICATIONS_KICK_TTL_SECONDS = 30
 ANYMAIL = {
     "SENDGRID_API_KEY": SENDGRID_API_KEY,
     # "user:password" that the provider's webhook must send (HTTP basic auth)
