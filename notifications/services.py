@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import random
+import uuid
 from datetime import timedelta
 from typing import Any
 
@@ -194,12 +195,13 @@ def notifications_claim(*, first_id: int | None = None, limit: int = CLAIM_BATCH
             updated_at=now,
             # the Message-ID this attempt is sent with: known before sending, so a batch
             # is recorded as sent in one UPDATE (providers with ids of their own overwrite it)
+            # (a random part per claim keeps it unique across databases and resets)
             provider_message_id=Concat(
                 Value("<notification."),
                 Cast("id", CharField()),
                 Value("."),
                 Cast(F("attempts") + 1, CharField()),
-                Value(f"@{settings.EMAIL_MESSAGE_ID_DOMAIN}>"),
+                Value(f".{uuid.uuid4().hex[:12]}@{settings.EMAIL_MESSAGE_ID_DOMAIN}>"),
             ),
         )
     return list(Notification.objects.filter(pk__in=ids, status=Status.SENDING).order_by("id"))
