@@ -27,18 +27,13 @@ import argparse  # noqa: E402
 import os  # noqa: E402
 import shutil  # noqa: E402
 import smtplib  # noqa: E402
-import socket  # noqa: E402
 import statistics  # noqa: E402
 import subprocess  # noqa: E402
 import tempfile  # noqa: E402
 import threading  # noqa: E402
 import time  # noqa: E402
 
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+from taskplatform.testing import free_port, wait_for  # noqa: E402
 
 
 class Counter:
@@ -58,15 +53,6 @@ def stop(process) -> None:
         process.wait(timeout=30)
     except subprocess.TimeoutExpired:
         process.kill()
-
-
-def wait_until(predicate, timeout: float) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.01)
-    return False
 
 
 def main() -> None:
@@ -132,7 +118,7 @@ def main() -> None:
                 for i in range(n):
                     data = raw[i] if prebuilt else build(i)
                     client.sendmail("bench@localhost", [f"r{i}@example.com"], data)
-            assert wait_until(lambda: counter.count == n, 60)
+            assert wait_for(lambda: counter.count == n, 60)
             return n / (time.perf_counter() - started)
 
         def pipeline() -> tuple[float, float]:
@@ -185,7 +171,7 @@ def main() -> None:
             threading.Thread(target=watch, args=(worker.stdout,), daemon=True).start()
             assert ready.wait(60), "worker did not start"
             started = time.perf_counter()
-            assert wait_until(lambda: counter.count >= n, 600), f"only {counter.count} arrived"
+            assert wait_for(lambda: counter.count >= n, 600), f"only {counter.count} arrived"
             rate = n / (time.perf_counter() - started)
             time.sleep(1)  # anything sent twice would arrive now
             stop(worker)

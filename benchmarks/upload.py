@@ -27,14 +27,15 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+# benchmarks/email.py would hide the standard library's email package: keep this folder
+# off sys.path, put the project on it
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != ROOT / "benchmarks"]
+sys.path.insert(0, str(ROOT))
+
+from taskplatform.testing import free_port  # noqa: E402
+
 CHUNK = 1024 * 1024
 BOUNDARY = "benchmarkboundary7d3f"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def make_file(path: Path, mib: int) -> None:

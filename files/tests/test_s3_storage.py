@@ -7,13 +7,13 @@ to it through django-storages and boto3 over HTTP exactly as it would to AWS or 
 from __future__ import annotations
 
 import hashlib
-import socket
 
 import boto3
 import pytest
 from moto.server import ThreadedMotoServer
 
 from files.models import StoredFile
+from taskplatform.testing import free_port
 
 pytestmark = pytest.mark.django_db
 
@@ -22,15 +22,9 @@ BUCKET = "taskplatform-test"
 CREDENTIALS = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def s3_endpoint():
-    port = _free_port()
+    port = free_port()
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
     server.start()
     yield f"http://127.0.0.1:{port}"

@@ -21,19 +21,9 @@ from notifications.celery_tasks import sweep_notifications
 from notifications.kinds import Kind
 from notifications.models import Notification
 from taskplatform.celery import app as celery_app
-
-from .conftest import free_port
+from taskplatform.testing import free_port, wait_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def wait_for(predicate, timeout=30.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.1)
-    return predicate()
 
 
 def use_broker(url: str) -> None:

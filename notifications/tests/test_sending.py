@@ -210,7 +210,7 @@ def test_attempts_are_capped(user, settings, smtp_server, django_capture_on_comm
 
 
 def test_an_unreachable_smtp_server_is_transient(user, settings, monkeypatch):
-    from .conftest import free_port
+    from taskplatform.testing import free_port
 
     settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
     settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", free_port()

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 import pytest
 from celery.contrib.testing.worker import start_worker
 
@@ -12,6 +10,7 @@ from audit.services import record
 from taskplatform import heartbeat
 from taskplatform.celery import app as celery_app
 from taskplatform.context import request_id_var
+from taskplatform.testing import wait_for
 
 
 @celery_app.task(name="tests.record_event")
@@ -28,15 +27,6 @@ def real_worker(transactional_db, settings):
             yield
     finally:
         celery_app.conf.task_always_eager = True
-
-
-def wait_for(predicate, timeout=20.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.1)
-    return False
 
 
 def test_a_task_runs_on_a_real_worker_and_keeps_the_request_id(real_worker):
