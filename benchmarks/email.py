@@ -23,17 +23,17 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != ROOT / "benchmarks"]
 sys.path.insert(0, str(ROOT))
 
-import argparse  # noqa: E402
-import os  # noqa: E402
-import shutil  # noqa: E402
-import smtplib  # noqa: E402
-import statistics  # noqa: E402
-import subprocess  # noqa: E402
-import tempfile  # noqa: E402
-import threading  # noqa: E402
-import time  # noqa: E402
+import argparse
+import os
+import shutil
+import smtplib
+import statistics
+import subprocess
+import tempfile
+import threading
+import time
 
-from taskplatform.testing import free_port, wait_for  # noqa: E402
+from taskplatform.testing import free_port, wait_for
 
 
 class Counter:

@@ -12,6 +12,15 @@ Uses SQLite and local storage in a temporary folder, or DATABASE_URL if set.
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+
+# benchmarks/email.py would hide the standard library's email package (http.client needs
+# it): keep this folder off sys.path, put the project on it
+ROOT = Path(__file__).resolve().parents[1]
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != ROOT / "benchmarks"]
+sys.path.insert(0, str(ROOT))
+
 import argparse
 import hashlib
 import http.client
@@ -21,18 +30,10 @@ import shutil
 import socket
 import statistics
 import subprocess
-import sys
 import tempfile
 import time
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-# benchmarks/email.py would hide the standard library's email package: keep this folder
-# off sys.path, put the project on it
-sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != ROOT / "benchmarks"]
-sys.path.insert(0, str(ROOT))
-
-from taskplatform.testing import free_port  # noqa: E402
+from taskplatform.testing import free_port
 
 CHUNK = 1024 * 1024
 BOUNDARY = "benchmarkboundary7d3f"
