@@ -12,6 +12,7 @@ class Kind(models.TextChoices):
     JOB_FAILED = "job_failed", "Job failed"
     REMINDER = "reminder", "Reminder"
     TASK_DUE_SOON = "task_due_soon", "Task due soon"
+    TASK_ASSIGNED = "task_assigned", "Task assigned"
     DAILY_DIGEST = "daily_digest", "Daily digest"
     TEST_EMAIL = "test_email", "Test email"
 

@@ -1,1 +1,1 @@
-"""tasks: Task, Tag, Job, JobRun and the job dispatcher (see issues #5 and #6)."""
+"""tasks: Task and Tag (work items people track); Job and JobRun come with the jobs issue."""

@@ -30,6 +30,7 @@ CONTEXTS = {
     },
     Kind.REMINDER: {"message": "Call the bank <today>", "task": TASK},
     Kind.TASK_DUE_SOON: {"task": TASK},
+    Kind.TASK_ASSIGNED: {"task": TASK, "assigned_by": {"email": "boss@example.com"}},
     Kind.DAILY_DIGEST: {"overdue": [TASK], "due_soon": [], "open_tasks": [TASK, TASK]},
     Kind.TEST_EMAIL: {},
 }

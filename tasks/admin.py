@@ -1,0 +1,65 @@
+from django.contrib import admin
+from django.db.models import Q
+from django.utils import timezone
+
+from .models import Tag, Task
+
+
+class OverdueFilter(admin.SimpleListFilter):
+    title = "overdue"
+    parameter_name = "overdue"
+
+    def lookups(self, request, model_admin):
+        return [("yes", "Overdue"), ("no", "Not overdue")]
+
+    def queryset(self, request, queryset):
+        overdue = Q(due_at__lt=timezone.now()) & ~Q(status=Task.Status.DONE)
+        if self.value() == "yes":
+            return queryset.filter(overdue)
+        if self.value() == "no":
+            return queryset.exclude(overdue)
+        return queryset
+
+
+@admin.register(Task)
+class TaskAdmin(admin.ModelAdmin):
+    list_display = (
+        "title",
+        "owner",
+        "status",
+        "priority",
+        "due_at",
+        "assignee",
+        "visibility",
+        "created_at",
+    )
+    list_filter = (
+        "status",
+        "priority",
+        "visibility",
+        OverdueFilter,
+        ("owner", admin.RelatedOnlyFieldListFilter),
+        "created_at",
+    )
+    search_fields = ("title", "description", "owner__email", "assignee__email")
+    date_hierarchy = "created_at"
+    list_select_related = ("owner", "assignee")
+
+    # changes go through the API's services (audit, completed_at, notifications): the
+    # admin shows tasks, it does not edit them
+    def get_readonly_fields(self, request, obj=None):
+        return [f.name for f in self.model._meta.fields] + ["tags", "attachments"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Tag)
+class TagAdmin(admin.ModelAdmin):
+    list_display = ("name", "owner", "created_at")
+    search_fields = ("name", "owner__email")
+    list_select_related = ("owner",)
+    raw_id_fields = ("owner",)

@@ -1,0 +1,120 @@
+"""Tasks HTTP endpoints: validate, call a service, serialize."""
+
+from __future__ import annotations
+
+from django.db.models import F
+from django_filters.rest_framework import DjangoFilterBackend
+from drf_spectacular.utils import extend_schema
+from rest_framework import status, viewsets
+from rest_framework.decorators import action
+from rest_framework.filters import OrderingFilter
+from rest_framework.response import Response
+
+from tasks import selectors, services
+from tasks.models import Task
+
+from .filters import TaskFilter
+from .serializers import (
+    AttachmentSerializer,
+    FileSummarySerializer,
+    TaskSerializer,
+    TaskStatsSerializer,
+    TaskWriteSerializer,
+)
+
+# what PUT resets a field to when the body leaves it out
+PUT_DEFAULTS = {
+    "description": "",
+    "status": Task.Status.TODO,
+    "priority": 2,
+    "due_at": None,
+    "visibility": Task.Visibility.PRIVATE,
+    "tags": [],
+    "assignee": None,
+}
+
+
+class TaskOrdering(OrderingFilter):
+    """`?ordering=due_at,-priority`; tasks without a due date come last either way."""
+
+    def get_ordering(self, request, queryset, view):
+        ordering = super().get_ordering(request, queryset, view) or []
+        result = []
+        for term in ordering:
+            if term.lstrip("-") == "due_at":
+                result.append(
+                    F("due_at").desc(nulls_last=True)
+                    if term.startswith("-")
+                    else F("due_at").asc(nulls_last=True)
+                )
+            else:
+                result.append(term)
+        return [*result, "-id"] if result else result
+
+
+class TaskViewSet(viewsets.ModelViewSet):
+    """Tasks the caller may see: their own, assigned to them, public ones (staff: all)."""
+
+    queryset = Task.objects.none()  # for the schema; requests use get_queryset
+    serializer_class = TaskSerializer
+    filterset_class = TaskFilter
+    filter_backends = [DjangoFilterBackend, TaskOrdering]
+    ordering_fields = ["due_at", "priority", "created_at", "title"]
+    ordering = ["-created_at", "-id"]
+    lookup_value_converter = "id"
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return Task.objects.none()
+        return selectors.task_list(user=self.request.user)
+
+    def _out(self, task: Task, code=status.HTTP_200_OK) -> Response:
+        task = self.get_queryset().get(pk=task.pk)  # fresh, with prefetches
+        return Response(TaskSerializer(task).data, status=code)
+
+    @extend_schema(request=TaskWriteSerializer, responses={201: TaskSerializer})
+    def create(self, request):
+        form = TaskWriteSerializer(data=request.data)
+        form.is_valid(raise_exception=True)
+        task = services.task_create(owner=request.user, **form.validated_data)
+        return self._out(task, status.HTTP_201_CREATED)
+
+    @extend_schema(request=TaskWriteSerializer, responses={200: TaskSerializer})
+    def update(self, request, pk=None, partial=False):
+        task = self.get_object()
+        form = TaskWriteSerializer(data=request.data, partial=partial)
+        form.is_valid(raise_exception=True)
+        changes = dict(form.validated_data) if partial else {**PUT_DEFAULTS, **form.validated_data}
+        task = services.task_update(task=task, actor=request.user, **changes)
+        return self._out(task)
+
+    @extend_schema(request=TaskWriteSerializer, responses={200: TaskSerializer})
+    def partial_update(self, request, pk=None):
+        return self.update(request, pk=pk, partial=True)
+
+    def destroy(self, request, pk=None):
+        services.task_delete(task=self.get_object(), actor=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    @extend_schema(request=AttachmentSerializer, responses={201: FileSummarySerializer})
+    @action(detail=True, methods=["post"], url_path="attachments")
+    def attach(self, request, pk=None):
+        form = AttachmentSerializer(data=request.data)
+        form.is_valid(raise_exception=True)
+        stored = services.task_attachment_add(
+            task=self.get_object(), actor=request.user, file_id=form.validated_data["file_id"]
+        )
+        return Response(FileSummarySerializer(stored).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=None, responses={204: None})
+    @action(detail=True, methods=["delete"], url_path="attachments/<id:file_id>")
+    def detach(self, request, pk=None, file_id=None):
+        services.task_attachment_remove(
+            task=self.get_object(), actor=request.user, file_id=int(file_id)
+        )
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    @extend_schema(responses={200: TaskStatsSerializer})
+    @action(detail=False, methods=["get"], filter_backends=[], pagination_class=None)
+    def stats(self, request):
+        return Response(selectors.task_stats(user=request.user))

@@ -1,0 +1,90 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.validators import MinLengthValidator
+from django.db import models
+from django.db.models.functions import Lower
+
+from taskplatform.models import TimestampedModel
+
+
+class Priority(models.IntegerChoices):
+    """Stored as a number so ordering by priority is ordering by severity (and indexed)."""
+
+    LOW = 1, "low"
+    MEDIUM = 2, "medium"
+    HIGH = 3, "high"
+    CRITICAL = 4, "critical"
+
+
+class Tag(TimestampedModel):
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="tags"
+    )
+    name = models.CharField(max_length=50)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint("owner", Lower("name"), name="tag_owner_name_ci_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Task(TimestampedModel):
+    """A work item a person tracks."""
+
+    class Status(models.TextChoices):
+        TODO = "todo", "To do"
+        IN_PROGRESS = "in_progress", "In progress"
+        DONE = "done", "Done"
+        BLOCKED = "blocked", "Blocked"
+
+    class Visibility(models.TextChoices):
+        PRIVATE = "private", "Private"
+        PUBLIC = "public", "Public"
+
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="tasks"
+    )
+    title = models.CharField(max_length=200, validators=[MinLengthValidator(1)])
+    description = models.TextField(blank=True)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.TODO)
+    priority = models.PositiveSmallIntegerField(choices=Priority.choices, default=Priority.MEDIUM)
+    due_at = models.DateTimeField(null=True, blank=True)
+    visibility = models.CharField(
+        max_length=8, choices=Visibility.choices, default=Visibility.PRIVATE
+    )
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="assigned_tasks",
+    )
+    completed_at = models.DateTimeField(null=True, blank=True)
+    tags = models.ManyToManyField(Tag, blank=True, related_name="tasks")
+    attachments = models.ManyToManyField("files.StoredFile", blank=True, related_name="tasks")
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["owner", "status", "due_at"], name="task_owner_status_due_idx"),
+            models.Index(fields=["owner", "-created_at"], name="task_owner_created_idx"),
+            models.Index(fields=["owner", "priority"], name="task_owner_priority_idx"),
+            models.Index(fields=["assignee", "status"], name="task_assignee_status_idx"),
+            models.Index(fields=["visibility", "status", "due_at"], name="task_visibility_idx"),
+            models.Index(fields=["status", "due_at"], name="task_status_due_idx"),
+            models.Index(fields=["title"], name="task_title_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(priority__gte=1, priority__lte=4), name="task_priority_range"
+            ),
+            models.CheckConstraint(condition=~models.Q(title=""), name="task_title_not_empty"),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
