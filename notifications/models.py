@@ -31,8 +31,11 @@ class Notification(TimestampedModel):
     to_email = models.EmailField()
     kind = models.CharField(max_length=32, choices=Kind.choices)
     subject = models.CharField(max_length=255)
-    body_text = models.TextField()
+    body_text = models.TextField(blank=True)
     body_html = models.TextField(blank=True)
+    # rows created in bulk (e.g. the due-soon sweep) carry only this and are rendered by the
+    # sender, with fresh data, right before sending
+    context = models.JSONField(default=dict, blank=True)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.QUEUED)
     attempts = models.PositiveIntegerField(default=0)
     last_error = models.TextField(blank=True)

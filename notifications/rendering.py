@@ -2,11 +2,29 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
 from django.template.loader import render_to_string
+
+
+class ContextGone(Exception):
+    """What a deferred notification was about no longer exists: nothing to send."""
+
+
+# kind -> function(stored_context) -> template context; apps register theirs in ready()
+_context_loaders: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {}
+
+
+def register_context_loader(kind: str, loader: Callable[[dict[str, Any]], dict[str, Any]]):
+    _context_loaders[kind] = loader
+
+
+def load_context(kind: str, stored: dict[str, Any]) -> dict[str, Any]:
+    loader = _context_loaders.get(kind)
+    return loader(stored) if loader else stored
 
 
 @dataclass(frozen=True)

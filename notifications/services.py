@@ -26,7 +26,7 @@ from audit.services import record
 from . import delivery
 from .kinds import PREFERENCE_FOR_KIND, Kind
 from .models import Notification, NotificationPreference
-from .rendering import render
+from .rendering import ContextGone, load_context, render
 
 log = logging.getLogger(__name__)
 
@@ -204,7 +204,11 @@ def notifications_claim(*, first_id: int | None = None, limit: int = CLAIM_BATCH
                 Value(f".{uuid.uuid4().hex[:12]}@{settings.EMAIL_MESSAGE_ID_DOMAIN}>"),
             ),
         )
-    return list(Notification.objects.filter(pk__in=ids, status=Status.SENDING).order_by("id"))
+    return list(
+        Notification.objects.filter(pk__in=ids, status=Status.SENDING)
+        .select_related("user")
+        .order_by("id")
+    )
 
 
 def backoff_seconds(attempt: int) -> float:
@@ -221,7 +225,15 @@ def notifications_deliver(notifications: list[Notification]) -> dict[str, int]:
     renamed: dict[int, str] = {}
     for notification in notifications:
         try:
+            if not notification.body_text:
+                _render_deferred(notification)
             provider_id = delivery.send(delivery.build_message(notification))
+        except ContextGone as gone:
+            Notification.objects.filter(pk=notification.pk).update(
+                status=Status.FAILED, last_error=f"Not sent: {gone}", updated_at=now()
+            )
+            outcome["failed"] += 1
+            continue
         except Exception as exc:
             reason = f"{type(exc).__name__}: {exc}"[:2000]
             if delivery.is_transient(exc) and (
@@ -261,6 +273,26 @@ def notifications_deliver(notifications: list[Notification]) -> dict[str, int]:
             Notification.objects.filter(pk=pk).update(provider_message_id=provider_id)
     outcome["sent"] = len(sent)
     return outcome
+
+
+def _render_deferred(notification: Notification) -> None:
+    """Render a row created in bulk, from fresh data, and keep the result."""
+    rendered = render(
+        notification.kind,
+        load_context(notification.kind, notification.context),
+        user=notification.user,
+    )
+    notification.subject = rendered.subject
+    notification.body_text = rendered.text
+    notification.body_html = rendered.html
+    Notification.objects.filter(pk=notification.pk).update(
+        subject=rendered.subject, body_text=rendered.text, body_html=rendered.html
+    )
+
+
+def kick_senders() -> None:
+    """For code that creates notification rows in bulk: wake the senders after commit."""
+    transaction.on_commit(_kick)
 
 
 def notifications_send_due(*, first_id: int | None = None) -> dict[str, int]:

@@ -4,3 +4,11 @@ from django.apps import AppConfig
 class TasksConfig(AppConfig):
     name = "tasks"
     verbose_name = "Tasks"
+
+    def ready(self) -> None:
+        from notifications.kinds import Kind
+        from notifications.rendering import register_context_loader
+
+        from .due_soon import load_due_soon_context
+
+        register_context_loader(Kind.TASK_DUE_SOON, load_due_soon_context)

@@ -313,6 +313,10 @@ FILES_USER_QUOTA_BYTES = env.int("FILES_USER_QUOTA_BYTES", default=1024**3)
 # Sniffed content types accepted; empty accepts every type.
 FILES_ALLOWED_CONTENT_TYPES = env.list("FILES_ALLOWED_CONTENT_TYPES", default=[])
 
+# --- Tasks ----------------------------------------------------------------------------------
+# a task gets its one "due soon" email when its due date is this close
+TASKS_DUE_SOON_HOURS = env.int("TASKS_DUE_SOON_HOURS", default=24)
+
 # --- i18n -----------------------------------------------------------------------------------
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
