@@ -16,7 +16,33 @@ def drain(request):
     return JsonResponse({"received": received})
 
 
+def tasks_values(request):
+    """Baseline for the task list: the same 50 rows from .values(), no auth, no serializer."""
+    from tasks.models import Task
+
+    rows = list(
+        Task.objects.filter(status__in=["todo", "in_progress"])
+        .order_by("due_at", "id")
+        .values(
+            "id",
+            "title",
+            "description",
+            "status",
+            "priority",
+            "due_at",
+            "visibility",
+            "owner_id",
+            "assignee_id",
+            "completed_at",
+            "created_at",
+            "updated_at",
+        )[:50]
+    )
+    return JsonResponse({"results": rows})
+
+
 urlpatterns = [
     path("bench/drain/", drain),
+    path("bench/tasks/", tasks_values),
     path("", include("taskplatform.urls")),
 ]

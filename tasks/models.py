@@ -77,6 +77,14 @@ class Task(TimestampedModel):
             models.Index(fields=["assignee", "status"], name="task_assignee_status_idx"),
             models.Index(fields=["visibility", "status", "due_at"], name="task_visibility_idx"),
             models.Index(fields=["status", "due_at"], name="task_status_due_idx"),
+            # ordering=due_at with a multi-status filter: walk due_at in order, stop at 50
+            models.Index(fields=["due_at", "id"], name="task_due_id_idx"),
+            # counting a status filter within what the caller may see: index-only on PostgreSQL
+            models.Index(
+                fields=["status"],
+                include=["owner", "assignee", "visibility"],
+                name="task_status_cover_idx",
+            ),
             models.Index(fields=["title"], name="task_title_idx"),
         ]
         constraints = [

@@ -21,11 +21,46 @@ def task_visibility(user) -> Q:
 
 
 def task_list(*, user) -> QuerySet[Task]:
-    return (
-        Task.objects.filter(task_visibility(user))
-        .select_related("owner", "assignee")
-        .prefetch_related("tags", "attachments")
-    )
+    return Task.objects.filter(task_visibility(user)).select_related("owner", "assignee")
+
+
+def task_hydrate(tasks: list[Task]) -> list[Task]:
+    """Attach tag names and attachment summaries to a page of tasks in two flat queries.
+
+    Cheaper than prefetch_related, which builds a related manager per task and relation.
+    """
+    ids = [task.pk for task in tasks]
+    tags: dict[int, list[str]] = {pk: [] for pk in ids}
+    for task_id, name in Task.tags.through.objects.filter(task_id__in=ids).values_list(
+        "task_id", "tag__name"
+    ):
+        tags[task_id].append(name)
+    files: dict[int, list[dict]] = {pk: [] for pk in ids}
+    for row in (
+        Task.attachments.through.objects.filter(task_id__in=ids)
+        .values(
+            "task_id",
+            "storedfile_id",
+            "storedfile__name",
+            "storedfile__size",
+            "storedfile__content_type",
+            "storedfile__sha256",
+        )
+        .order_by("storedfile_id")
+    ):
+        files[row["task_id"]].append(
+            {
+                "id": row["storedfile_id"],
+                "name": row["storedfile__name"],
+                "size": row["storedfile__size"],
+                "content_type": row["storedfile__content_type"],
+                "sha256": row["storedfile__sha256"],
+            }
+        )
+    for task in tasks:
+        task.tag_names = sorted(tags[task.pk])
+        task.attachment_summaries = files[task.pk]
+    return tasks
 
 
 def task_stats(*, user) -> dict:

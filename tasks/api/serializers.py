@@ -1,11 +1,14 @@
 from __future__ import annotations
 
+from datetime import UTC
+
 from django.contrib.auth import get_user_model
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from taskplatform.api.converters import MAX_ID
 from tasks.models import Priority, Task
+from tasks.selectors import task_hydrate
 
 
 class UserSummarySerializer(serializers.Serializer):
@@ -65,6 +68,42 @@ class TaskSerializer(serializers.ModelSerializer):
     @extend_schema_field(serializers.ListField(child=serializers.CharField()))
     def get_tags(self, task: Task) -> list[str]:
         return sorted(tag.name for tag in task.tags.all())
+
+    def to_representation(self, task: Task) -> dict:
+        """Hand-built: the fields above document the shape, this builds it several times
+        faster than DRF's field-by-field walk (a list renders up to 100 tasks a request).
+        Tags and attachments come from selectors.task_hydrate when a list was hydrated."""
+        if not hasattr(task, "tag_names"):
+            task_hydrate([task])
+        return {
+            "id": task.id,
+            "owner": {"id": task.owner_id, "email": task.owner.email},
+            "title": task.title,
+            "description": task.description,
+            "status": task.status,
+            "priority": PRIORITY_LABELS[task.priority],
+            "due_at": _datetime(task.due_at),
+            "tags": task.tag_names,
+            "visibility": task.visibility,
+            "assignee": (
+                {"id": task.assignee_id, "email": task.assignee.email} if task.assignee_id else None
+            ),
+            "attachments": task.attachment_summaries,
+            "completed_at": _datetime(task.completed_at),
+            "created_at": _datetime(task.created_at),
+            "updated_at": _datetime(task.updated_at),
+        }
+
+
+PRIORITY_LABELS = {p.value: p.label for p in Priority}
+
+
+def _datetime(value):
+    """DRF's DateTimeField output: ISO 8601 in UTC, "Z" for the offset."""
+    if value is None:
+        return None
+    text = value.astimezone(UTC).isoformat()
+    return text[:-6] + "Z" if text.endswith("+00:00") else text
 
 
 class TaskWriteSerializer(serializers.Serializer):

@@ -49,7 +49,11 @@ class TaskOrdering(OrderingFilter):
                 )
             else:
                 result.append(term)
-        return [*result, "-id"] if result else result
+        if not result:
+            return result
+        # a stable tie-breaker in the direction of the first term, so (due_at, id) serves it
+        first = ordering[0]
+        return [*result, "-id" if first.startswith("-") else "id"]
 
 
 class TaskViewSet(viewsets.ModelViewSet):
@@ -67,6 +71,11 @@ class TaskViewSet(viewsets.ModelViewSet):
         if getattr(self, "swagger_fake_view", False):
             return Task.objects.none()
         return selectors.task_list(user=self.request.user)
+
+    def list(self, request):
+        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
+        tasks = selectors.task_hydrate(list(page))
+        return self.get_paginated_response(TaskSerializer(tasks, many=True).data)
 
     def _out(self, task: Task, code=status.HTTP_200_OK) -> Response:
         task = self.get_queryset().get(pk=task.pk)  # fresh, with prefetches
