@@ -2,26 +2,7 @@
 
 from django.db import migrations
 
-NAME = "tasks: due-soon reminders"
-
-
-def create(apps, schema_editor):
-    IntervalSchedule = apps.get_model("django_celery_beat", "IntervalSchedule")
-    PeriodicTask = apps.get_model("django_celery_beat", "PeriodicTask")
-    every_5_minutes, _ = IntervalSchedule.objects.get_or_create(every=5, period="minutes")
-    PeriodicTask.objects.update_or_create(
-        name=NAME,
-        defaults={
-            "task": "tasks.due_soon_sweep",
-            "interval": every_5_minutes,
-            "queue": "maintenance",
-            "description": "One email per task due within 24 hours (per due date).",
-        },
-    )
-
-
-def remove(apps, schema_editor):
-    apps.get_model("django_celery_beat", "PeriodicTask").objects.filter(name=NAME).delete()
+from taskplatform.periodic import interval_task
 
 
 class Migration(migrations.Migration):
@@ -30,4 +11,13 @@ class Migration(migrations.Migration):
         ("django_celery_beat", "0019_alter_periodictasks_options"),
     ]
 
-    operations = [migrations.RunPython(create, remove)]
+    operations = [
+        interval_task(
+            name="tasks: due-soon reminders",
+            task="tasks.due_soon_sweep",
+            every=5,
+            period="minutes",
+            queue="maintenance",
+            description="One email per task due within 24 hours (per due date).",
+        ),
+    ]

@@ -1,0 +1,34 @@
+"""Platform upkeep as django-celery-beat PeriodicTask rows, created by data migrations.
+
+Rows (not code) so operators see and edit them in the admin; one helper so every app
+declares its periodic work the same way.
+"""
+
+from __future__ import annotations
+
+from django.db import migrations
+
+
+def interval_task(
+    *, name: str, task: str, every: int, period: str, queue: str, description: str
+) -> migrations.RunPython:
+    """A RunPython operation that creates (or updates) one interval PeriodicTask."""
+
+    def create(apps, schema_editor):
+        IntervalSchedule = apps.get_model("django_celery_beat", "IntervalSchedule")
+        PeriodicTask = apps.get_model("django_celery_beat", "PeriodicTask")
+        schedule, _ = IntervalSchedule.objects.get_or_create(every=every, period=period)
+        PeriodicTask.objects.update_or_create(
+            name=name,
+            defaults={
+                "task": task,
+                "interval": schedule,
+                "queue": queue,
+                "description": description,
+            },
+        )
+
+    def remove(apps, schema_editor):
+        apps.get_model("django_celery_beat", "PeriodicTask").objects.filter(name=name).delete()
+
+    return migrations.RunPython(create, remove)
