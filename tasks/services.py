@@ -16,18 +16,6 @@ from taskplatform.api.errors import ApplicationError
 
 from .models import Priority, Tag, Task
 
-OWNER_FIELDS = {
-    "title",
-    "description",
-    "status",
-    "priority",
-    "due_at",
-    "visibility",
-    "tags",
-    "assignee",
-}
-
-
 def _forbidden(message: str) -> ApplicationError:
     return ApplicationError(message, code="permission_denied", status=403)
 
