@@ -16,6 +16,7 @@ from taskplatform.api.errors import ApplicationError
 
 from .models import Priority, Tag, Task
 
+
 def _forbidden(message: str) -> ApplicationError:
     return ApplicationError(message, code="permission_denied", status=403)
 
