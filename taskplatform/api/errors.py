@@ -12,7 +12,7 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
-from django.http import Http404, JsonResponse
+from django.http import Http404, JsonResponse, UnreadablePostError
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework_simplejwt.exceptions import InvalidToken, TokenError
@@ -128,6 +128,8 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
             envelope("request_too_large", "The request body is too large."),
             status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
         )
+    elif isinstance(exc, UnreadablePostError):  # the client went away mid-body
+        return Response(envelope("bad_request", "The request body could not be read."), status=400)
     elif isinstance(exc, SuspiciousOperation):
         return Response(envelope("bad_request", "The request was rejected."), status=400)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
+from django.http import UnreadablePostError
 from django.test import Client, RequestFactory
 from rest_framework import exceptions
 
@@ -99,6 +100,7 @@ def test_django_level_handlers_render_the_envelope():
     [
         (RequestDataTooBig(), 413, "request_too_large"),
         (SuspiciousOperation(), 400, "bad_request"),
+        (UnreadablePostError("connection reset"), 400, "bad_request"),
         (exceptions.NotAcceptable(), 406, "not_acceptable"),
         (exceptions.Throttled(wait=2.2), 429, "rate_limited"),
         (exceptions.APIException(), 500, "error"),

@@ -6,6 +6,8 @@ body, headers). Endpoints added later are covered without touching this file.
 
 from __future__ import annotations
 
+import os
+
 import pytest
 import schemathesis
 from django.core.signals import request_finished, request_started
@@ -56,7 +58,7 @@ def token(django_db_setup, django_db_blocker):
 @pytest.mark.django_db(transaction=False)
 @schema.parametrize()
 @settings(
-    max_examples=50,
+    max_examples=int(os.environ.get("SCHEMATHESIS_EXAMPLES", "50")),
     deadline=None,
     suppress_health_check=[
         HealthCheck.function_scoped_fixture,
