@@ -123,3 +123,10 @@ def test_a_permission_denied_from_django_is_a_403():
 def test_a_dict_detail_with_a_detail_key_gives_its_message():
     exc = exceptions.APIException({"detail": "custom words"})
     assert errors.exception_handler(exc, {}).data["error"]["message"] == "custom words"
+
+
+def test_an_oversized_json_body_is_a_413(api_client, settings):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1000
+    body = '{"email": "' + "x" * 5000 + '", "password": "p"}'
+    response = api_client.post("/api/v1/auth/login/", data=body, content_type="application/json")
+    assert envelope(response, 413)["code"] == "request_too_large"
