@@ -105,6 +105,16 @@ def file_store(
     return stored
 
 
+def file_open(*, file: StoredFile):
+    """The stored bytes, for streaming out; a vanished blob is a clear 404."""
+    try:
+        return default_storage.open(file.storage_key, "rb")
+    except FileNotFoundError:
+        raise ApplicationError(
+            "The stored content of this file is missing.", code="content_missing", status=404
+        ) from None
+
+
 @dataclass(frozen=True)
 class Verification:
     file: StoredFile

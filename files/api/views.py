@@ -16,7 +16,6 @@ from files import services
 from files.models import StoredFile
 from files.selectors import file_list
 from files.uploads import receive_upload
-from taskplatform.api.errors import ApplicationError
 
 from .filters import FileFilter
 from .serializers import FileSerializer, FileUploadSerializer, VerificationSerializer
@@ -99,14 +98,7 @@ class FileViewSet(
         if etag in request.headers.get("If-None-Match", ""):
             response = HttpResponseNotModified()
         else:
-            try:
-                blob = services.default_storage.open(stored.storage_key, "rb")
-            except FileNotFoundError:
-                raise ApplicationError(
-                    "The stored content of this file is missing.",
-                    code="content_missing",
-                    status=404,
-                ) from None
+            blob = services.file_open(file=stored)
             response = FileResponse(
                 blob, as_attachment=True, filename=stored.name, content_type=stored.content_type
             )
