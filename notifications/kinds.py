@@ -10,10 +10,12 @@ class Kind(models.TextChoices):
     JOB_CREATED = "job_created", "Job created"
     JOB_SUCCEEDED = "job_succeeded", "Job succeeded"
     JOB_FAILED = "job_failed", "Job failed"
+    JOB_PAUSED = "job_paused", "Job paused after failures"
     REMINDER = "reminder", "Reminder"
     TASK_DUE_SOON = "task_due_soon", "Task due soon"
     TASK_ASSIGNED = "task_assigned", "Task assigned"
     DAILY_DIGEST = "daily_digest", "Daily digest"
+    TASK_DIGEST = "task_digest", "Task digest job"
     TEST_EMAIL = "test_email", "Test email"
 
 

@@ -10,7 +10,14 @@ from django.db import migrations
 
 
 def interval_task(
-    *, name: str, task: str, every: int, period: str, queue: str, description: str
+    *,
+    name: str,
+    task: str,
+    every: int,
+    period: str,
+    queue: str,
+    description: str,
+    expire_seconds: int | None = None,
 ) -> migrations.RunPython:
     """A RunPython operation that creates (or updates) one interval PeriodicTask."""
 
@@ -25,6 +32,8 @@ def interval_task(
                 "interval": schedule,
                 "queue": queue,
                 "description": description,
+                # a tick the workers could not take in time is dropped, not piled up
+                "expire_seconds": expire_seconds,
             },
         )
 

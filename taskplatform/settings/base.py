@@ -317,6 +317,21 @@ FILES_ALLOWED_CONTENT_TYPES = env.list("FILES_ALLOWED_CONTENT_TYPES", default=[]
 # a task gets its one "due soon" email when its due date is this close
 TASKS_DUE_SOON_HOURS = env.int("TASKS_DUE_SOON_HOURS", default=24)
 
+# --- Jobs -----------------------------------------------------------------------------------
+# due jobs one dispatcher transaction claims (a tick loops until none are due)
+JOBS_DISPATCH_BATCH = env.int("JOBS_DISPATCH_BATCH", default=500)
+# after this many failed runs in a row a job pauses itself and its owner is told
+JOBS_MAX_CONSECUTIVE_FAILURES = env.int("JOBS_MAX_CONSECUTIVE_FAILURES", default=10)
+# retry back-off: base * 2^(attempt-1) seconds (+-20 % jitter), capped
+JOBS_RETRY_BASE_SECONDS = env.int("JOBS_RETRY_BASE_SECONDS", default=30)
+JOBS_RETRY_MAX_SECONDS = env.int("JOBS_RETRY_MAX_SECONDS", default=3600)
+# soft time limit of a run for kinds that don't set their own (the hard one is 30 s later)
+JOBS_RUN_TIME_LIMIT = env.int("JOBS_RUN_TIME_LIMIT", default=300)
+# a queued run whose message was sent this long ago without a worker taking it is re-sent
+JOBS_REQUEUE_AFTER_SECONDS = env.int("JOBS_REQUEUE_AFTER_SECONDS", default=300)
+# highest max_retries a job may ask for
+JOBS_MAX_RETRIES = env.int("JOBS_MAX_RETRIES", default=10)
+
 # --- i18n -----------------------------------------------------------------------------------
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"

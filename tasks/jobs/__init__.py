@@ -1,0 +1,1 @@
+"""Jobs: scheduled automations (schedules, kinds, services, dispatcher, runner)."""

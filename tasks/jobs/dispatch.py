@@ -1,0 +1,143 @@
+"""The dispatcher: turns due jobs into runs and hands runs to the broker.
+
+Beat fires `jobs.dispatch` every second. Each tick claims due jobs in batches with
+`SELECT … FOR UPDATE SKIP LOCKED` (so dispatchers running at once share the work instead
+of doubling it), creates one run per job for its due slot (unique per (job, slot)),
+advances `next_run_at` past now — missed slots collapse into that one catch-up run — and
+after commit publishes every queued run not yet sent. The database holds time: a retry
+waits as a queued run with a future `scheduled_for`, never as a broker ETA message.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from tasks.models import Job, JobRun
+
+from . import kinds
+from .schedules import from_job, next_after
+
+log = logging.getLogger(__name__)
+RUN_TIME_LIMIT_GRACE = 30  # seconds between a run's soft and hard time limit
+
+
+def dispatch_due(*, now: datetime | None = None, batch: int | None = None) -> int:
+    """Create runs for every job due at `now`; returns how many jobs were dispatched."""
+    now = now or timezone.now()
+    batch = batch or settings.JOBS_DISPATCH_BATCH
+    total = 0
+    while True:
+        claimed = _dispatch_batch(now, batch)
+        total += claimed
+        if claimed:
+            publish_pending(now=now)
+        if claimed < batch:
+            return total
+
+
+@transaction.atomic
+def _dispatch_batch(now: datetime, batch: int) -> int:
+    jobs = list(
+        Job.objects.select_for_update(skip_locked=True, of=("self",))
+        .filter(status=Job.Status.ACTIVE, next_run_at__lte=now)
+        .select_related("crontab", "interval", "clocked")
+        .order_by("next_run_at")[:batch]
+    )
+    if not jobs:
+        return 0
+    runs = []
+    for job in jobs:
+        slot = job.next_run_at
+        runs.append(JobRun(job=job, trigger=JobRun.Trigger.SCHEDULE, scheduled_for=slot))
+        job.next_run_at = next_after(from_job(job), ZoneInfo(job.timezone), now, anchor=slot)
+        if job.next_run_at is None:
+            job.status = Job.Status.COMPLETED
+        job.updated_at = now
+    # the unique (job, scheduled_for) constraint is the last word on "a slot runs once"
+    JobRun.objects.bulk_create(runs, ignore_conflicts=True)
+    Job.objects.bulk_update(jobs, ["next_run_at", "status", "updated_at"])
+    return len(jobs)
+
+
+def publish_pending(*, now: datetime | None = None, limit: int = 5000) -> int:
+    """Send a message for each queued run that is due and has none yet (the outbox step).
+
+    Rows are marked `enqueued_at` before publishing; if the broker refuses, the marks are
+    taken back so the next tick tries again. A message lost after that (a broker that
+    forgot it) is re-sent by the sweeper; the worker's claim makes duplicates harmless.
+    """
+    now = now or timezone.now()
+    with transaction.atomic():
+        rows = list(
+            JobRun.objects.select_for_update(skip_locked=True, of=("self",))
+            .filter(status=JobRun.Status.QUEUED, enqueued_at__isnull=True, scheduled_for__lte=now)
+            .order_by("scheduled_for", "id")
+            .values_list("pk", "job__kind")[:limit]
+        )
+        if not rows:
+            return 0
+        JobRun.objects.filter(pk__in=[pk for pk, _ in rows]).update(enqueued_at=now)
+    for index, (pk, kind) in enumerate(rows):
+        if not _publish(pk, kind):
+            unsent = [pk for pk, _ in rows[index:]]
+            JobRun.objects.filter(pk__in=unsent, status=JobRun.Status.QUEUED).update(
+                enqueued_at=None
+            )
+            return index
+    return len(rows)
+
+
+def time_limit(kind: str) -> int:
+    module = kinds.registry().get(kind)
+    return getattr(module, "TIME_LIMIT", None) or settings.JOBS_RUN_TIME_LIMIT
+
+
+def _publish(run_id: int, kind: str) -> bool:
+    from tasks.celery_tasks import run_job
+
+    soft = time_limit(kind)
+    try:
+        run_job.apply_async(
+            (run_id,),
+            queue="default",
+            soft_time_limit=soft,
+            time_limit=soft + RUN_TIME_LIMIT_GRACE,
+            retry_policy={"max_retries": 1, "interval_start": 0, "interval_step": 0.5},
+        )
+    except Exception:
+        log.warning("broker unavailable: job runs stay queued", exc_info=True)
+        return False
+    return True
+
+
+def sweep(*, now: datetime | None = None) -> dict[str, int]:
+    """Beat, every minute: re-send runs whose message got lost; fail runs whose worker died."""
+    from .runner import run_lost
+
+    now = now or timezone.now()
+    resent = JobRun.objects.filter(
+        status=JobRun.Status.QUEUED,
+        enqueued_at__lt=now - timedelta(seconds=settings.JOBS_REQUEUE_AFTER_SECONDS),
+    ).update(enqueued_at=None)
+    stuck_before = now - timedelta(seconds=max_run_seconds() + 60)
+    lost = list(
+        JobRun.objects.filter(
+            status=JobRun.Status.RUNNING, started_at__lt=stuck_before
+        ).values_list("pk", flat=True)[:1000]
+    )
+    for run_id in lost:
+        run_lost(run_id=run_id)
+    published = publish_pending(now=now)
+    return {"resent": resent, "lost": len(lost), "published": published}
+
+
+def max_run_seconds() -> int:
+    """The longest any run may take before its worker is killed (hard time limit)."""
+    limits = [time_limit(kind) for kind in kinds.names()] or [settings.JOBS_RUN_TIME_LIMIT]
+    return max(limits) + RUN_TIME_LIMIT_GRACE

@@ -1,0 +1,39 @@
+"""The kinds of job. Adding a kind is adding one module here that defines:
+
+- `NAME` — the kind's name in the API;
+- `Params` — a DRF serializer validating the job's params (context: `owner`);
+- `run(job, run) -> dict` — does the work and returns the run's result (JSON). It raises
+  `PermanentError` for a failure a retry can't fix; any other exception is retried.
+- optionally `TIME_LIMIT` — seconds a run may take (else JOBS_RUN_TIME_LIMIT).
+
+Handlers must be idempotent per run: a retry of the same run (`run.first_run_id`) must not
+repeat a side effect that already happened (e.g. key notifications on it).
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib
+import pkgutil
+from types import ModuleType
+
+
+class PermanentError(Exception):
+    """A run failed in a way retrying can't fix (bad params, the target is gone)."""
+
+
+@functools.cache
+def registry() -> dict[str, ModuleType]:
+    kinds = {}
+    for info in pkgutil.iter_modules(__path__):
+        module = importlib.import_module(f"{__name__}.{info.name}")
+        kinds[module.NAME] = module
+    return kinds
+
+
+def get(name: str) -> ModuleType:
+    return registry()[name]
+
+
+def names() -> list[str]:
+    return sorted(registry())

@@ -1,0 +1,39 @@
+"""`reminder`: email the owner a message, with a task's details when `task_id` is theirs."""
+
+from __future__ import annotations
+
+from rest_framework import serializers
+
+from notifications.kinds import Kind
+from notifications.services import notify
+from taskplatform.api.converters import MAX_ID
+from tasks.models import Task
+
+NAME = "reminder"
+TIME_LIMIT = 60
+
+
+class Params(serializers.Serializer):
+    message = serializers.CharField(max_length=2000)
+    task_id = serializers.IntegerField(required=False, min_value=1, max_value=MAX_ID)
+
+    def validate_task_id(self, value: int) -> int:
+        if not Task.objects.filter(pk=value, owner=self.context["owner"]).exists():
+            raise serializers.ValidationError("No task of yours has this id.")
+        return value
+
+
+def run(job, run) -> dict:
+    task_id = job.params.get("task_id")
+    task = Task.objects.filter(pk=task_id, owner_id=job.owner_id).first() if task_id else None
+    notification = notify(
+        user=job.owner,
+        kind=Kind.REMINDER,
+        context={"message": job.params.get("message", ""), "task": task, "job": job},
+        idempotency_key=f"job-run:{run.first_run_id}:reminder",
+    )
+    result = {"notification_id": getattr(notification, "pk", None)}
+    if task_id:
+        result["task_id"] = task_id
+        result["task_found"] = task is not None  # deleted since: the message still goes out
+    return result

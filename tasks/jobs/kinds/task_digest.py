@@ -1,0 +1,45 @@
+"""`task_digest`: email the owner their overdue, due-soon and open tasks."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.utils import timezone
+from rest_framework import serializers
+
+from notifications.kinds import Kind
+from notifications.services import notify
+from tasks.models import Task
+
+NAME = "task_digest"
+TIME_LIMIT = 120
+LISTED = 20  # tasks listed per section; the counts are exact
+
+
+class Params(serializers.Serializer):
+    """No parameters."""
+
+
+def run(job, run) -> dict:
+    now = timezone.now()
+    soon = now + timedelta(hours=settings.TASKS_DUE_SOON_HOURS)
+    open_tasks = Task.objects.filter(owner_id=job.owner_id).exclude(status=Task.Status.DONE)
+    sections = {
+        "overdue": open_tasks.filter(due_at__lt=now).order_by("due_at", "id"),
+        "due_soon": open_tasks.filter(due_at__gte=now, due_at__lte=soon).order_by("due_at", "id"),
+        "open_tasks": open_tasks.order_by("-priority", "due_at", "id"),
+    }
+    context = {"job": job}
+    counts = {}
+    for name, queryset in sections.items():
+        counts[name] = queryset.count()
+        context[name] = list(queryset.only("title", "due_at", "priority")[:LISTED])
+        context[f"{name}_count"] = counts[name]
+    notification = notify(
+        user=job.owner,
+        kind=Kind.TASK_DIGEST,
+        context=context,
+        idempotency_key=f"job-run:{run.first_run_id}:task_digest",
+    )
+    return {"notification_id": getattr(notification, "pk", None), **counts}

@@ -1,0 +1,159 @@
+"""Executing one run in a worker: claim, call the kind's handler, record, retry, notify.
+
+The claim is a conditional UPDATE (queued → running), so a redelivered or duplicated
+message for a run that already started does nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+from datetime import timedelta
+
+from celery.exceptions import SoftTimeLimitExceeded
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from audit.services import record
+from notifications.kinds import Kind as NotificationKind
+from notifications.services import notify
+from tasks.models import Job, JobRun
+
+from . import kinds
+from .dispatch import time_limit
+
+log = logging.getLogger(__name__)
+RunStatus = JobRun.Status
+MAX_ERROR_LENGTH = 4000
+
+
+def run_execute(*, run_id: int) -> str | None:
+    """Run one queued run; returns its final status (None if another worker had it)."""
+    now = timezone.now()
+    claimed = JobRun.objects.filter(pk=run_id, status=RunStatus.QUEUED).update(
+        status=RunStatus.RUNNING, started_at=now, updated_at=now
+    )
+    if claimed != 1:
+        return None
+    run = JobRun.objects.select_related("job__owner").get(pk=run_id)
+    job = run.job
+    if job.status == Job.Status.CANCELLED:
+        JobRun.objects.filter(pk=run_id).update(
+            status=RunStatus.CANCELLED, finished_at=now, updated_at=now
+        )
+        return RunStatus.CANCELLED
+    try:
+        handler = kinds.get(job.kind)
+    except KeyError:
+        return _fail(run, f'Unknown kind "{job.kind}".', retry=False)
+    try:
+        result = handler.run(job, run)
+    except SoftTimeLimitExceeded:
+        return _fail(run, f"Time limit exceeded ({time_limit(job.kind)} s).", retry=True)
+    except kinds.PermanentError as exc:
+        return _fail(run, str(exc) or exc.__class__.__name__, retry=False)
+    except Exception as exc:
+        log.exception("job run %s failed", run_id)
+        return _fail(run, f"{exc.__class__.__name__}: {exc}", retry=True)
+    return _succeed(run, result)
+
+
+def run_lost(*, run_id: int) -> str | None:
+    """A run still `running` long past its hard time limit: its worker died. Retried."""
+    run = JobRun.objects.select_related("job__owner").filter(pk=run_id).first()
+    if run is None or run.status != RunStatus.RUNNING:
+        return None
+    return _fail(run, "The worker running this was lost (killed or restarted).", retry=True)
+
+
+@transaction.atomic
+def _succeed(run: JobRun, result) -> str | None:
+    now = timezone.now()
+    if not _finish(run, RunStatus.SUCCEEDED, now, result=result):
+        return None
+    job = run.job
+    Job.objects.filter(pk=job.pk).update(consecutive_failures=0, last_run=run, updated_at=now)
+    record(action="job.run_succeeded", target=job, details=_details(run))
+    if "succeeded" in job.notify_on:
+        notify(
+            user=job.owner,
+            kind=NotificationKind.JOB_SUCCEEDED,
+            context={"job": job, "run": run, "summary": _summary(result)},
+            idempotency_key=f"job-run:{run.pk}:succeeded",
+        )
+    return RunStatus.SUCCEEDED
+
+
+@transaction.atomic
+def _fail(run: JobRun, error: str, *, retry: bool) -> str | None:
+    now = timezone.now()
+    job = Job.objects.select_for_update().select_related("owner").get(pk=run.job_id)
+    retry = retry and run.attempt <= job.max_retries and job.status != Job.Status.CANCELLED
+    status = RunStatus.RETRYING if retry else RunStatus.FAILED
+    error = error[:MAX_ERROR_LENGTH]
+    if not _finish(run, status, now, error=error):
+        return None
+    job.last_run = run
+    details = {**_details(run), "error": error}
+    if retry:
+        retry_run = JobRun.objects.create(
+            job=job,
+            trigger=JobRun.Trigger.RETRY,
+            scheduled_for=now + backoff(run.attempt),
+            attempt=run.attempt + 1,
+            retry_of_id=run.first_run_id,
+        )
+        details["retry_run_id"] = retry_run.pk
+        record(action="job.run_retrying", target=job, details=details)
+        job.save(update_fields=["last_run", "updated_at"])
+        return status
+    job.consecutive_failures += 1
+    record(action="job.run_failed", target=job, details=details)
+    context = {"job": job, "run": run, "error": error, "failures": job.consecutive_failures}
+    limit = settings.JOBS_MAX_CONSECUTIVE_FAILURES
+    if job.status == Job.Status.ACTIVE and job.consecutive_failures >= limit:
+        job.status = Job.Status.PAUSED
+        record(action="job.auto_paused", target=job, details={"failures": job.consecutive_failures})
+        notify(
+            user=job.owner,
+            kind=NotificationKind.JOB_PAUSED,
+            context=context,
+            idempotency_key=f"job-run:{run.pk}:paused",
+        )
+    elif "failed" in job.notify_on:
+        notify(
+            user=job.owner,
+            kind=NotificationKind.JOB_FAILED,
+            context=context,
+            idempotency_key=f"job-run:{run.pk}:failed",
+        )
+    job.save(update_fields=["status", "consecutive_failures", "last_run", "updated_at"])
+    return status
+
+
+def _finish(run: JobRun, status: str, now, **fields) -> bool:
+    """running → final, once (the sweeper and a late worker can't both finish a run)."""
+    updated = JobRun.objects.filter(pk=run.pk, status=RunStatus.RUNNING).update(
+        status=status, finished_at=now, updated_at=now, **fields
+    )
+    for field, value in {"status": status, "finished_at": now, **fields}.items():
+        setattr(run, field, value)
+    return updated == 1
+
+
+def backoff(attempt: int) -> timedelta:
+    """Exponential with jitter: base, 2 x base, 4 x base … capped."""
+    base = settings.JOBS_RETRY_BASE_SECONDS * 2 ** (attempt - 1)
+    seconds = min(base, settings.JOBS_RETRY_MAX_SECONDS) * random.uniform(0.8, 1.2)  # noqa: S311 - jitter
+    return timedelta(seconds=seconds)
+
+
+def _details(run: JobRun) -> dict:
+    return {"run_id": run.pk, "trigger": run.trigger, "attempt": run.attempt}
+
+
+def _summary(result) -> str:
+    if not isinstance(result, dict):
+        return ""
+    return ", ".join(f"{k}: {v}" for k, v in result.items() if isinstance(v, int | str | bool))
