@@ -15,6 +15,7 @@ api_v1 = [
     path("auth/", include("accounts.api.urls")),
     path("audit-events/", include("audit.api.urls")),
     path("files/", include("files.api.urls")),
+    path("jobs/", include("tasks.api.job_urls")),
     path("notifications/", include("notifications.api.urls")),
     path("tasks/", include("tasks.api.urls")),
 ]

@@ -180,6 +180,8 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "TaskStatusEnum": "tasks.models.Task.Status",
         "NotificationStatusEnum": "notifications.models.Notification.Status",
+        "JobStatusEnum": "tasks.models.Job.Status",
+        "JobRunStatusEnum": "tasks.models.JobRun.Status",
     },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",

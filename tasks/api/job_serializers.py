@@ -1,0 +1,149 @@
+from __future__ import annotations
+
+from datetime import UTC
+
+from django.conf import settings
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from tasks.jobs import kinds
+from tasks.jobs.schedules import (
+    CRON,
+    INTERVAL,
+    ONCE,
+    PERIODS,
+    Schedule,
+    ScheduleError,
+    check_timezone,
+    cron,
+    from_job,
+    upcoming,
+)
+from tasks.jobs.services import NOTIFY_ON
+from tasks.models import Job, JobRun
+
+from .serializers import _datetime
+
+MAX_PARAMS_BYTES = 10_000
+
+
+class ScheduleSerializer(serializers.Serializer):
+    """`once` needs run_at; `interval` every + period; `cron` a 5-field expression."""
+
+    type = serializers.ChoiceField(choices=[ONCE, INTERVAL, CRON])
+    run_at = serializers.DateTimeField(required=False, help_text="once: when (future).")
+    every = serializers.IntegerField(required=False, min_value=1, max_value=100_000)
+    period = serializers.ChoiceField(choices=list(PERIODS), required=False)
+    expression = serializers.CharField(
+        required=False, max_length=255, help_text='cron: e.g. "0 9 * * 1-5", in the timezone.'
+    )
+
+    def validate(self, attrs):
+        kind = attrs["type"]
+        required = {ONCE: ["run_at"], INTERVAL: ["every", "period"], CRON: ["expression"]}[kind]
+        missing = {name: ["Required for this type."] for name in required if name not in attrs}
+        if missing:
+            raise serializers.ValidationError(missing)
+        if kind == ONCE:
+            try:
+                return Schedule(ONCE, run_at=attrs["run_at"].astimezone(UTC))
+            except OverflowError:
+                raise serializers.ValidationError({"run_at": ["Out of range."]}) from None
+        if kind == INTERVAL:
+            return Schedule(INTERVAL, every=attrs["every"], period=attrs["period"])
+        try:
+            return cron(attrs["expression"])
+        except ScheduleError as exc:
+            raise serializers.ValidationError({exc.field: [str(exc)]}) from None
+
+    def to_representation(self, instance):
+        return instance.as_dict()
+
+
+class JobWriteSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=200, min_length=1)
+    kind = serializers.ChoiceField(choices=kinds.names())
+    params = serializers.JSONField(required=False, help_text="Depends on the kind (API.md).")
+    schedule = ScheduleSerializer()
+    timezone = serializers.CharField(
+        required=False, max_length=63, help_text="IANA name; default: the owner's time zone."
+    )
+    notify_on = serializers.ListField(
+        child=serializers.ChoiceField(choices=NOTIFY_ON), required=False, max_length=3
+    )
+    max_retries = serializers.IntegerField(
+        required=False, min_value=0, max_value=settings.JOBS_MAX_RETRIES
+    )
+
+    def validate_timezone(self, value: str) -> str:
+        try:
+            check_timezone(value)
+        except ScheduleError as exc:
+            raise serializers.ValidationError(str(exc)) from None
+        return value
+
+    def validate_params(self, value):
+        if not isinstance(value, dict):
+            raise serializers.ValidationError("Expected an object.")
+        if len(serializers.JSONField().to_representation(value) or "") > MAX_PARAMS_BYTES:
+            raise serializers.ValidationError("Too large.")
+        return value
+
+    def validate_notify_on(self, value: list[str]) -> list[str]:
+        return [event for event in NOTIFY_ON if event in value]
+
+
+class RunSummarySerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    status = serializers.ChoiceField(choices=JobRun.Status.choices)
+    scheduled_for = serializers.DateTimeField()
+    finished_at = serializers.DateTimeField(allow_null=True)
+
+
+class JobRunSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = JobRun
+        fields = [
+            "id",
+            "status",
+            "trigger",
+            "scheduled_for",
+            "started_at",
+            "finished_at",
+            "attempt",
+            "result",
+            "error",
+        ]
+        read_only_fields = fields
+
+
+class JobSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    kind = serializers.CharField()
+    params = serializers.JSONField()
+    schedule = serializers.SerializerMethodField()
+    timezone = serializers.CharField()
+    status = serializers.ChoiceField(choices=Job.Status.choices)
+    notify_on = serializers.ListField(child=serializers.ChoiceField(choices=NOTIFY_ON))
+    max_retries = serializers.IntegerField()
+    next_run_at = serializers.DateTimeField(allow_null=True)
+    last_run = RunSummarySerializer(allow_null=True)
+    consecutive_failures = serializers.IntegerField()
+    created_at = serializers.DateTimeField()
+    updated_at = serializers.DateTimeField()
+
+    @extend_schema_field(ScheduleSerializer)
+    def get_schedule(self, job: Job) -> dict:
+        return from_job(job).as_dict()
+
+
+class JobDetailSerializer(JobSerializer):
+    upcoming_runs = serializers.SerializerMethodField(help_text="The next 5 run times.")
+
+    @extend_schema_field(serializers.ListField(child=serializers.DateTimeField()))
+    def get_upcoming_runs(self, job: Job) -> list[str]:
+        if job.status != Job.Status.ACTIVE:
+            return []
+        times = upcoming(from_job(job), check_timezone(job.timezone), job.next_run_at)
+        return [_datetime(value) for value in times]

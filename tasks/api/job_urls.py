@@ -1,0 +1,8 @@
+from rest_framework.routers import SimpleRouter
+
+from .job_views import JobViewSet
+
+router = SimpleRouter(use_regex_path=False)
+router.register("", JobViewSet, basename="job")
+
+urlpatterns = router.urls

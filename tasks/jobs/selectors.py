@@ -1,0 +1,17 @@
+"""Reads of jobs and runs: always scoped to the owner (another user's job is a 404)."""
+
+from __future__ import annotations
+
+from django.db.models import QuerySet
+
+from tasks.models import Job, JobRun
+
+
+def job_list(*, user) -> QuerySet[Job]:
+    return Job.objects.filter(owner=user).select_related(
+        "crontab", "interval", "clocked", "last_run"
+    )
+
+
+def job_runs(*, job: Job) -> QuerySet[JobRun]:
+    return JobRun.objects.filter(job=job).order_by("-scheduled_for", "-id")

@@ -1,0 +1,112 @@
+"""Schedule maths: cron in time zones across DST changes, intervals, one-offs."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from tasks.jobs.schedules import (
+    CRON,
+    INTERVAL,
+    ONCE,
+    Schedule,
+    ScheduleError,
+    check_timezone,
+    cron,
+    next_after,
+    upcoming,
+)
+
+BERLIN = ZoneInfo("Europe/Berlin")
+NEW_YORK = ZoneInfo("America/New_York")
+
+
+def utc(*args) -> datetime:
+    return datetime(*args, tzinfo=UTC)
+
+
+def test_cron_keeps_local_time_across_the_autumn_change():
+    # 09:00 in Berlin is 07:00 UTC in summer time and 08:00 UTC after 25 Oct 2026
+    times = upcoming(
+        cron("0 9 * * *"), BERLIN, next_after(cron("0 9 * * *"), BERLIN, utc(2026, 10, 23, 12))
+    )
+    assert times[:3] == [utc(2026, 10, 24, 7), utc(2026, 10, 25, 8), utc(2026, 10, 26, 8)]
+
+
+def test_cron_keeps_local_time_across_the_spring_change_in_new_york():
+    first = next_after(cron("30 8 * * *"), NEW_YORK, utc(2026, 3, 7, 20))
+    times = upcoming(cron("30 8 * * *"), NEW_YORK, first, 3)
+    # EST (UTC-5) until 8 March 2026, then EDT (UTC-4)
+    assert times == [utc(2026, 3, 8, 12, 30), utc(2026, 3, 9, 12, 30), utc(2026, 3, 10, 12, 30)]
+
+
+def test_a_time_skipped_by_dst_runs_once_just_after_the_gap():
+    # 02:30 does not exist in Berlin on 29 March 2026 (02:00 -> 03:00)
+    run = next_after(cron("30 2 * * *"), BERLIN, utc(2026, 3, 28, 12))
+    assert run == utc(2026, 3, 29, 1, 0)  # 03:00 CEST
+
+
+def test_a_repeated_hour_runs_once():
+    # 02:30 happens twice in Berlin on 25 October 2026: one run, then the next day
+    first = next_after(cron("30 2 * * *"), BERLIN, utc(2026, 10, 24, 12))
+    second = next_after(cron("30 2 * * *"), BERLIN, first)
+    assert first == utc(2026, 10, 25, 0, 30)
+    assert second == utc(2026, 10, 26, 1, 30)
+
+
+def test_weekday_cron_skips_the_weekend():
+    first = next_after(cron("0 9 * * 1-5"), UTC, utc(2026, 11, 20, 10))  # a Friday
+    assert first == utc(2026, 11, 23, 9)  # Monday
+
+
+@pytest.mark.parametrize(
+    "expression",
+    ["61 * * * *", "* * *", "a b c d e", "0 9 * * 1-5 extra", "0 9 L * *", "", "0 24 * * *"],
+)
+def test_bad_cron_expressions_are_refused(expression):
+    with pytest.raises(ScheduleError):
+        cron(expression)
+
+
+def test_interval_keeps_its_phase_and_collapses_missed_slots():
+    every_15 = Schedule(INTERVAL, every=15, period="minutes")
+    anchor = utc(2026, 1, 1, 12, 0)
+    # two hours late: one catch-up run, the next slot is on the original grid
+    assert next_after(every_15, UTC, utc(2026, 1, 1, 14, 7), anchor=anchor) == utc(
+        2026, 1, 1, 14, 15
+    )
+    assert next_after(every_15, UTC, utc(2026, 1, 1, 12, 0), anchor=anchor) == utc(
+        2026, 1, 1, 12, 15
+    )
+    assert next_after(every_15, UTC, utc(2026, 1, 1, 12, 0)) == utc(2026, 1, 1, 12, 15)
+    hourly = Schedule(INTERVAL, every=2, period="hours")
+    assert upcoming(hourly, UTC, anchor, 3) == [
+        anchor,
+        anchor + timedelta(hours=2),
+        anchor + timedelta(hours=4),
+    ]
+
+
+def test_once_runs_once():
+    at = utc(2030, 1, 1)
+    once = Schedule(ONCE, run_at=at)
+    assert next_after(once, UTC, utc(2029, 1, 1)) == at
+    assert next_after(once, UTC, at) is None
+    assert upcoming(once, UTC, at) == [at]
+
+
+def test_unknown_time_zones_are_refused():
+    assert check_timezone("Europe/Berlin") == BERLIN
+    for name in ["Mars/Olympus", "", "../etc/passwd", "UTC\x00"]:
+        with pytest.raises(ScheduleError):
+            check_timezone(name)
+
+
+def test_schedules_render_back_to_the_api_shape():
+    assert cron(" 0  9 * * 1-5 ").as_dict() == {"type": CRON, "expression": "0 9 * * 1-5"}
+    assert Schedule(ONCE, run_at=utc(2030, 1, 1)).as_dict() == {
+        "type": ONCE,
+        "run_at": "2030-01-01T00:00:00+00:00",
+    }
