@@ -84,6 +84,8 @@ def next_after(schedule: Schedule, tz: zoneinfo.ZoneInfo, after: datetime, *, an
     anchor + k * step, so missed slots collapse into one catch-up run.
     """
     if schedule.type == ONCE:
+        if anchor is not None and anchor >= schedule.run_at:
+            return None  # its one slot has been dispatched
         return schedule.run_at if schedule.run_at > after else None
     if schedule.type == INTERVAL:
         step = schedule.step

@@ -22,7 +22,7 @@ from tasks.models import Job, JobRun
 
 from . import kinds
 from .dispatch import publish_pending
-from .schedules import Schedule, ScheduleError, beat_row, check_timezone, from_job, next_after
+from .schedules import ONCE, Schedule, ScheduleError, beat_row, check_timezone, from_job, next_after
 
 Status = Job.Status
 NOTIFY_ON = ("created", "succeeded", "failed")
@@ -167,7 +167,8 @@ def job_resume(*, job: Job, actor) -> Job:
         raise _conflict("Only a paused job can be resumed.")
     now = _now()
     schedule = from_job(job)
-    next_run_at = next_after(schedule, check_timezone(job.timezone), now, anchor=job.next_run_at)
+    anchor = job.next_run_at if schedule.type != ONCE else None
+    next_run_at = next_after(schedule, check_timezone(job.timezone), now, anchor=anchor)
     if next_run_at is None and not job.runs.filter(trigger=JobRun.Trigger.SCHEDULE).exists():
         next_run_at = now
     job.next_run_at = next_run_at

@@ -1,0 +1,150 @@
+"""The dispatcher: claiming due jobs, catch-up, completion, no duplicate runs; the sweeper."""
+
+from __future__ import annotations
+
+import threading
+from datetime import timedelta
+
+import pytest
+from django.db import connection
+from django.utils import timezone
+
+from tasks.jobs import dispatch
+from tasks.jobs.schedules import INTERVAL, ONCE, Schedule
+from tasks.models import Job, JobRun
+
+from .jobs import in_seconds, make_job
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def no_publish(monkeypatch):
+    """Keep runs in the database (the worker side is tested elsewhere)."""
+    sent = []
+    monkeypatch.setattr(dispatch, "_publish", lambda run_id, kind: sent.append(run_id) or True)
+    return sent
+
+
+def make_due(owner, *, ago: timedelta, schedule=None, **kwargs) -> Job:
+    job = make_job(owner, schedule=schedule or "interval", **kwargs)
+    Job.objects.filter(pk=job.pk).update(next_run_at=timezone.now() - ago)
+    job.refresh_from_db()
+    return job
+
+
+def test_due_jobs_get_one_run_each_and_move_on(user, no_publish):
+    due = [make_due(user, ago=timedelta(seconds=1)) for _ in range(3)]
+    later = make_job(user, schedule="interval")
+    paused = make_due(user, ago=timedelta(seconds=1))
+    Job.objects.filter(pk=paused.pk).update(status=Job.Status.PAUSED)
+
+    assert dispatch.dispatch_due(batch=2) == 3  # two batches
+    runs = JobRun.objects.all()
+    assert sorted(r.job_id for r in runs) == sorted(j.pk for j in due)
+    assert {r.trigger for r in runs} == {"schedule"} and {r.status for r in runs} == {"queued"}
+    assert sorted(no_publish) == sorted(r.pk for r in runs)
+    assert all(r.enqueued_at for r in runs)
+    for job in due:
+        job.refresh_from_db()
+        assert job.next_run_at > timezone.now()
+    assert not later.runs.exists() and not paused.runs.exists()
+    assert dispatch.dispatch_due() == 0  # nothing due any more
+
+
+def test_missed_slots_run_once_not_once_per_slot(user, no_publish):
+    job = make_due(user, ago=timedelta(hours=2, minutes=7))  # every 15 min: 9 slots missed
+    slot = job.next_run_at
+    dispatch.dispatch_due()
+    run = JobRun.objects.get()
+    assert run.scheduled_for == slot
+    job.refresh_from_db()
+    assert timezone.now() < job.next_run_at <= timezone.now() + timedelta(minutes=15)
+    assert (job.next_run_at - slot) % timedelta(minutes=15) == timedelta(0)  # same grid
+
+
+def test_a_one_off_completes_after_its_run_is_dispatched(user, no_publish):
+    job = make_job(user, schedule=Schedule(ONCE, run_at=in_seconds(1)))
+    dispatch.dispatch_due(now=in_seconds(2))
+    dispatch.dispatch_due(now=in_seconds(3))
+    job.refresh_from_db()
+    assert job.status == "completed" and job.next_run_at is None
+    assert job.runs.count() == 1
+
+
+def test_a_slot_never_runs_twice(user, no_publish):
+    job = make_due(user, ago=timedelta(minutes=1))
+    slot = job.next_run_at
+    dispatch.dispatch_due()
+    # someone puts the job back on the same slot: the unique constraint keeps one run
+    Job.objects.filter(pk=job.pk).update(next_run_at=slot)
+    dispatch.dispatch_due()
+    assert JobRun.objects.filter(job=job, scheduled_for=slot).count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_dispatchers_at_once_create_no_duplicates(user, no_publish):
+    if connection.vendor != "postgresql":
+        pytest.skip("SKIP LOCKED needs PostgreSQL (SQLite serialises writers)")
+    jobs = [
+        make_job(user, schedule=Schedule(INTERVAL, every=1, period="hours")) for _ in range(300)
+    ]
+    Job.objects.update(next_run_at=timezone.now() - timedelta(seconds=5))
+    barrier, counts, errors = threading.Barrier(2), [], []
+
+    def dispatcher():
+        try:
+            barrier.wait()
+            counts.append(dispatch.dispatch_due(batch=25))
+        except Exception as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=dispatcher) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert not errors
+    assert sum(counts) == len(jobs) and all(counts)  # both took part, none twice
+    assert JobRun.objects.count() == len(jobs)
+    assert JobRun.objects.values("job").distinct().count() == len(jobs)
+
+
+def test_retries_wait_in_the_database_until_due(user, no_publish):
+    job = make_job(user)
+    retry = JobRun.objects.create(job=job, trigger="retry", attempt=2, scheduled_for=in_seconds(60))
+    assert dispatch.publish_pending() == 0
+    assert dispatch.publish_pending(now=in_seconds(61)) == 1
+    assert no_publish == [retry.pk]
+
+
+def test_broker_refusing_leaves_runs_for_the_next_tick(user, monkeypatch):
+    job = make_job(user)
+    run = JobRun.objects.create(job=job, trigger="manual", scheduled_for=timezone.now())
+    monkeypatch.setattr(dispatch, "_publish", lambda run_id, kind: False)
+    assert dispatch.publish_pending() == 0
+    run.refresh_from_db()
+    assert run.status == "queued" and run.enqueued_at is None
+
+
+def test_sweeper_resends_lost_messages_and_fails_runs_of_dead_workers(user, no_publish, settings):
+    settings.JOBS_RETRY_BASE_SECONDS = 1
+    job = make_job(user, max_retries=1)
+    long_ago = timezone.now() - timedelta(hours=2)
+    lost_message = JobRun.objects.create(
+        job=job, trigger="manual", scheduled_for=long_ago, enqueued_at=long_ago
+    )
+    fresh = JobRun.objects.create(
+        job=job, trigger="manual", scheduled_for=timezone.now(), enqueued_at=timezone.now()
+    )
+    dead = JobRun.objects.create(
+        job=job, trigger="manual", scheduled_for=long_ago, status="running", started_at=long_ago
+    )
+    result = dispatch.sweep()
+    assert result["resent"] == 1 and result["lost"] == 1
+    assert lost_message.pk in no_publish and fresh.pk not in no_publish
+    dead.refresh_from_db()
+    assert dead.status == "retrying" and "worker" in dead.error
+    assert JobRun.objects.filter(retry_of=dead, attempt=2, status="queued").exists()
