@@ -42,12 +42,13 @@ def run(job, run) -> dict:
     for stored in candidates.iterator(chunk_size=500):
         if pattern and not fnmatchcase(stored.name, pattern):
             continue
+        entry = {"id": stored.pk, "name": stored.name, "size": stored.size}
         if not dry_run:
             file_delete(file=stored, actor=job.owner)
         count += 1
-        freed += stored.size
+        freed += entry["size"]
         if len(listed) < LISTED:
-            listed.append({"id": stored.pk, "name": stored.name, "size": stored.size})
+            listed.append(entry)
     return {
         "dry_run": dry_run,
         "count": count,

@@ -1,0 +1,14 @@
+"""Shared by the job commands: find a job by id or fail with a clear message."""
+
+from __future__ import annotations
+
+from django.core.management.base import CommandError
+
+from tasks.models import Job
+
+
+def get_job(job_id: int) -> Job:
+    job = Job.objects.select_related("owner").filter(pk=job_id).first()
+    if job is None:
+        raise CommandError(f"No job with id {job_id}.")
+    return job

@@ -1,0 +1,24 @@
+"""Cancel a job for good (its queued runs too)."""
+
+from __future__ import annotations
+
+from django.core.management.base import BaseCommand, CommandError
+
+from taskplatform.api.errors import ApplicationError
+from tasks.jobs.services import job_cancel
+
+from ._jobs import get_job
+
+
+class Command(BaseCommand):
+    help = "Cancel a job: no more runs; runs not yet started are cancelled."
+
+    def add_arguments(self, parser):
+        parser.add_argument("job_id", type=int, help="The job's id (see list_jobs).")
+
+    def handle(self, *args, job_id, **options):
+        try:
+            job = job_cancel(job=get_job(job_id), actor=None)
+        except ApplicationError as exc:
+            raise CommandError(exc.message) from None
+        self.stdout.write(self.style.SUCCESS(f"Job {job.pk} ({job.name}) cancelled."))

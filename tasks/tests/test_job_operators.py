@@ -1,0 +1,112 @@
+"""Operators: the jobs admin (list, actions) and the list_jobs / cancel_job / run_job commands."""
+
+from __future__ import annotations
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from accounts.models import User
+from audit.models import AuditEvent
+from tasks.models import Job, JobRun
+
+from .jobs import make_job
+
+pytestmark = pytest.mark.django_db
+JOBS = "/admin/tasks/job/"
+RUNS = "/admin/tasks/jobrun/"
+
+
+@pytest.fixture
+def admin_client(client):
+    client.force_login(User.objects.create_superuser(email="root@example.com", password="x"))
+    return client
+
+
+def test_admin_lists_jobs_and_runs_with_filters(admin_client, user):
+    job = make_job(user, name="Needle job")
+    JobRun.objects.create(job=job, trigger="manual", scheduled_for=job.next_run_at)
+    page = admin_client.get(JOBS, {"q": "Needle"})
+    assert page.status_code == 200 and b"Needle job" in page.content
+    assert (
+        admin_client.get(JOBS, {"status__exact": "active", "kind": "reminder"}).status_code == 200
+    )
+    assert admin_client.get(f"{JOBS}{job.pk}/change/").status_code == 200
+    assert admin_client.get(f"{JOBS}add/").status_code == 403
+    assert admin_client.get(RUNS, {"status__exact": "queued"}).status_code == 200
+    assert admin_client.get(f"{RUNS}add/").status_code == 403
+
+
+@pytest.mark.parametrize(
+    ("action", "status"),
+    [("pause", "paused"), ("cancel", "cancelled")],
+)
+def test_admin_actions_call_the_services(admin_client, user, action, status):
+    job = make_job(user)
+    response = admin_client.post(JOBS, {"action": action, "_selected_action": [job.pk]})
+    assert response.status_code == 302
+    job.refresh_from_db()
+    assert job.status == status
+    assert AuditEvent.objects.filter(
+        action=f"job.{status}", actor__email="root@example.com"
+    ).exists()
+
+
+def test_admin_resume_and_run_now(admin_client, user, django_capture_on_commit_callbacks):
+    job = make_job(user)
+    Job.objects.filter(pk=job.pk).update(status="paused")
+    admin_client.post(JOBS, {"action": "resume", "_selected_action": [job.pk]})
+    job.refresh_from_db()
+    assert job.status == "active"
+    with django_capture_on_commit_callbacks(execute=True):
+        admin_client.post(JOBS, {"action": "run_now", "_selected_action": [job.pk]})
+    assert JobRun.objects.get(job=job, trigger="manual").status == "succeeded"
+    # a wrong state is a warning, not an error page
+    response = admin_client.post(
+        JOBS, {"action": "resume", "_selected_action": [job.pk]}, follow=True
+    )
+    assert b"Only a paused job can be resumed" in response.content
+
+
+def test_list_jobs(user, other_user, capsys):
+    make_job(user, name="Mine")
+    make_job(other_user, name="Theirs", kind="task_digest")
+    call_command("list_jobs")
+    out = capsys.readouterr().out
+    assert "Mine" in out and "Theirs" in out and "2 of 2 job(s)" in out
+    call_command("list_jobs", "--owner", user.email, "--kind", "reminder", "--status", "active")
+    out = capsys.readouterr().out
+    assert "Mine" in out and "Theirs" not in out
+    with pytest.raises(CommandError, match="No user"):
+        call_command("list_jobs", "--owner", "nobody@example.com")
+
+
+def test_cancel_job(user, capsys):
+    job = make_job(user)
+    call_command("cancel_job", str(job.pk))
+    assert "cancelled" in capsys.readouterr().out
+    job.refresh_from_db()
+    assert job.status == "cancelled"
+    with pytest.raises(CommandError, match="already cancelled"):
+        call_command("cancel_job", str(job.pk))
+    with pytest.raises(CommandError, match="No job with id 999999"):
+        call_command("cancel_job", "999999")
+
+
+def test_run_job_queues_or_runs_inline(user, capsys, django_capture_on_commit_callbacks):
+    job = make_job(user)
+    call_command("run_job", str(job.pk), "--inline")
+    out = capsys.readouterr().out
+    assert "succeeded" in out and "notification_id" in out
+    with django_capture_on_commit_callbacks(execute=True):
+        call_command("run_job", str(job.pk))
+    assert "queued" in capsys.readouterr().out
+    assert JobRun.objects.filter(job=job, trigger="manual").count() == 2
+
+
+def test_run_job_inline_failure_exits_non_zero(user, monkeypatch):
+    from tasks.jobs.kinds import reminder
+
+    monkeypatch.setattr(reminder, "run", lambda job, run: (_ for _ in ()).throw(ValueError("boom")))
+    job = make_job(user, max_retries=0)
+    with pytest.raises(CommandError, match="boom"):
+        call_command("run_job", str(job.pk), "--inline")
