@@ -10,7 +10,8 @@ SECRET_KEY = "test-secret-key-long-enough-for-hs256-signing-0123456789"  # noqa:
 ALLOWED_HOSTS = ["*"]
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
-CELERY_TASK_ALWAYS_EAGER = True
+# tests run tasks inline; a beat or worker process started by a test sets this to false
+CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=True)
 CELERY_TASK_EAGER_PROPAGATES = True
 # real-worker tests run workers in threads: let Celery close their DB connections after
 # each task, or the test database can't be dropped at the end

@@ -8,7 +8,7 @@ import pytest
 from django.utils import timezone
 
 from files.models import StoredFile
-from files.tests.conftest import media, stored_blobs  # noqa: F401 - the media fixture
+from files.tests.conftest import stored_blobs
 from files.tests.factories import StoredFileFactory
 from notifications.models import Notification
 from tasks.jobs import kinds, runner
@@ -71,7 +71,7 @@ def old_file(owner, name: str, days: int, content: bytes = b"x" * 10) -> StoredF
     return stored
 
 
-def test_file_cleanup_deletes_only_the_owner_s_old_matching_files(user, other_user, media):  # noqa: F811
+def test_file_cleanup_deletes_only_the_owner_s_old_matching_files(user, other_user, media):
     old_log = old_file(user, "app.log", 40, b"a" * 100)
     old_txt = old_file(user, "notes.txt", 40)
     recent_log = old_file(user, "new.log", 5)
@@ -88,7 +88,7 @@ def test_file_cleanup_deletes_only_the_owner_s_old_matching_files(user, other_us
     assert len(stored_blobs(media)) == 3  # the blob went with the row
 
 
-def test_file_cleanup_dry_run_deletes_nothing(user, media):  # noqa: F811
+def test_file_cleanup_dry_run_deletes_nothing(user, media):
     old_file(user, "a.log", 40, b"a" * 7)
     old_file(user, "b.txt", 40, b"b" * 5)
     job = make_job(user, kind="file_cleanup", params={"older_than_days": 30, "dry_run": True})
