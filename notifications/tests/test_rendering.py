@@ -28,10 +28,19 @@ CONTEXTS = {
         "paused": True,
         "failures": 10,
     },
+    Kind.JOB_PAUSED: {"job": {"name": "Weekly cleanup"}, "error": "disk <full>", "failures": 10},
     Kind.REMINDER: {"message": "Call the bank <today>", "task": TASK},
     Kind.TASK_DUE_SOON: {"task": TASK},
     Kind.TASK_ASSIGNED: {"task": TASK, "assigned_by": {"email": "boss@example.com"}},
     Kind.DAILY_DIGEST: {"overdue": [TASK], "due_soon": [], "open_tasks": [TASK, TASK]},
+    Kind.TASK_DIGEST: {
+        "overdue": [TASK],
+        "overdue_count": 1,
+        "due_soon": [],
+        "due_soon_count": 0,
+        "open_tasks": [TASK],
+        "open_tasks_count": 25,
+    },
     Kind.TEST_EMAIL: {},
 }
 
