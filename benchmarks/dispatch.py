@@ -46,8 +46,8 @@ def percentile(values: list[float], q: float) -> float:
 class Processes:
     """Beat and worker as the Procfile starts them (worker concurrency from --concurrency)."""
 
-    def __init__(self, work: Path, concurrency: int) -> None:
-        self.work, self.concurrency, self.procs = work, concurrency, []
+    def __init__(self, work: Path, concurrency: int, pool: str) -> None:
+        self.work, self.concurrency, self.pool, self.procs = work, concurrency, pool, []
 
     def start(self) -> None:
         from taskplatform import heartbeat
@@ -61,6 +61,8 @@ class Processes:
                 "default,maintenance",
                 "-c",
                 str(self.concurrency),
+                "--pool",
+                self.pool,
                 "--prefetch-multiplier",
                 "1",
                 "--loglevel",
@@ -146,11 +148,11 @@ def burst(due: int, owners: list, seconds_ahead: float) -> tuple:
     return at
 
 
-def scenario(total: int, due: int, owners: list, work: Path, concurrency: int) -> list[float]:
+def scenario(total: int, due: int, owners: list, work: Path, args) -> list[float]:
     from tasks.models import JobRun
 
     fill(total, due, owners)
-    processes = Processes(work, concurrency)
+    processes = Processes(work, args.concurrency, args.pool)
     processes.start()
     try:
         at = burst(due, owners, seconds_ahead=2)
@@ -164,18 +166,26 @@ def scenario(total: int, due: int, owners: list, work: Path, concurrency: int) -
         )
     finally:
         processes.stop()
-    runs = list(JobRun.objects.values_list("scheduled_for", "started_at", "status"))
+    runs = list(JobRun.objects.values_list("scheduled_for", "created_at", "started_at", "status"))
     assert len(runs) == due, f"{len(runs)} runs for {due} due jobs"
     assert {status for *_, status in runs} == {"succeeded"}, {s for *_, s in runs}
     assert all(scheduled == at for scheduled, *_ in runs)
-    return [(started - scheduled).total_seconds() for scheduled, started, _ in runs]
+    created = [(c - s).total_seconds() for s, c, *_ in runs]
+    print(
+        f"  {total} active, {due} due: runs created after p50 {percentile(created, 50):.2f} s,"
+        f" p99 {percentile(created, 99):.2f} s",
+        flush=True,
+    )
+    return [(started - scheduled).total_seconds() for scheduled, _, started, _ in runs]
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--concurrency", type=int, default=8, help="worker processes (8)")
+    parser.add_argument("--pool", default="prefork", help="worker pool: prefork or threads")
     parser.add_argument("--large", type=int, default=100_000)
     parser.add_argument("--due", type=int, default=1_000)
+    parser.add_argument("--only", help="run one scenario: baseline, scale or scale-100")
     args = parser.parse_args()
     os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/bench")
     os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/14")
@@ -212,15 +222,19 @@ def main() -> None:
             ("scale", args.large, args.due),
             ("scale-100", args.large, 100),
         ]:
-            lags = scenario(total, due, owners, work, args.concurrency)
+            if args.only and label != args.only:
+                continue
+            lags = scenario(total, due, owners, work, args)
             results[label] = (total, due, percentile(lags, 50), percentile(lags, 99))
     finally:
         PeriodicTask.objects.update(enabled=True)
         PeriodicTasks.update_changed()
         shutil.rmtree(work, ignore_errors=True)
-    print(f"worker prefork x{args.concurrency}, beat every 1 s, PostgreSQL + Redis")
+    print(f"worker {args.pool} x{args.concurrency}, beat every 1 s, PostgreSQL + Redis")
     for label, (total, due, p50, p99) in results.items():
         print(f"{label:<10} {total:>7} active, {due:>5} due   p50 {p50:6.2f} s   p99 {p99:6.2f} s")
+    if args.only:
+        return
     ratio = results["scale"][3] / results["baseline"][3]
     ok = ratio <= 2 and results["scale"][3] < 5
     print(
