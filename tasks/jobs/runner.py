@@ -36,7 +36,9 @@ def run_execute(*, run_id: int) -> str | None:
     )
     if claimed != 1:
         return None
-    run = JobRun.objects.select_related("job__owner").get(pk=run_id)
+    run = JobRun.objects.select_related("job__owner").filter(pk=run_id).first()
+    if run is None:  # the job was deleted meanwhile
+        return None
     job = run.job
     if job.status == Job.Status.CANCELLED:
         JobRun.objects.filter(pk=run_id).update(
@@ -88,7 +90,10 @@ def _succeed(run: JobRun, result) -> str | None:
 @transaction.atomic
 def _fail(run: JobRun, error: str, *, retry: bool) -> str | None:
     now = timezone.now()
-    job = Job.objects.select_for_update().select_related("owner").get(pk=run.job_id)
+    job = Job.objects.select_for_update(of=("self",)).select_related("owner")
+    job = job.filter(pk=run.job_id).first()
+    if job is None:  # deleted while the run was running: nothing left to record
+        return None
     retry = retry and run.attempt <= job.max_retries and job.status != Job.Status.CANCELLED
     status = RunStatus.RETRYING if retry else RunStatus.FAILED
     error = error[:MAX_ERROR_LENGTH]

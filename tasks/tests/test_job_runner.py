@@ -144,3 +144,16 @@ def test_time_limits_come_from_the_kind():
     assert dispatch.time_limit("file_cleanup") == 600
     assert dispatch.time_limit("reminder") == 60
     assert dispatch.max_run_seconds() == 630
+
+
+def test_a_job_deleted_while_its_run_runs_is_left_alone(user, monkeypatch):
+    job = make_job(user)
+    run = queued_run(job)
+
+    def delete_then_fail(job, run):
+        Job.objects.filter(pk=job.pk).delete()
+        raise ConnectionError("gone")
+
+    monkeypatch.setattr(reminder, "run", delete_then_fail)
+    assert runner.run_execute(run_id=run.pk) is None
+    assert not JobRun.objects.exists()
