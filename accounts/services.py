@@ -8,7 +8,7 @@ from django.conf import settings
 from django.contrib.auth import authenticate
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, models, transaction
 from django.utils import timezone
 from rest_framework_simplejwt.exceptions import InvalidToken
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
@@ -167,3 +167,76 @@ def user_update_profile(*, user: User, actor: User, **changes: Any) -> User:
         user.save(update_fields=list(changed))
         record(actor=actor, action="user.updated", target=user, details={"changed": changed})
     return user
+
+
+# --- operators: deactivate, activate, delete ------------------------------------------------
+
+
+def _not_yourself(user: User, actor, what: str) -> None:
+    if actor is not None and user.pk == actor.pk:
+        raise ApplicationError(f"You can't {what} your own account.", code="conflict", status=409)
+
+
+@transaction.atomic
+def user_deactivate(*, user: User, actor) -> User:
+    """Block login, kill every refresh token, pause the user's active jobs."""
+    from tasks.models import Job
+
+    _not_yourself(user, actor, "deactivate")
+    if not user.is_active:
+        return user
+    user.is_active = False
+    user.save(update_fields=["is_active"])
+    revoked = _blacklist_all_refresh_tokens(user)
+    paused = Job.objects.filter(owner=user, status=Job.Status.ACTIVE).update(
+        status=Job.Status.PAUSED, updated_at=timezone.now()
+    )
+    record(
+        actor=actor,
+        action="admin.user_deactivated",
+        target=user,
+        details={"refresh_tokens_revoked": revoked, "jobs_paused": paused},
+    )
+    return user
+
+
+@transaction.atomic
+def user_activate(*, user: User, actor) -> User:
+    """Allow login again. Paused jobs stay paused: the owner resumes what they want."""
+    if user.is_active:
+        return user
+    user.is_active = True
+    user.save(update_fields=["is_active"])
+    record(actor=actor, action="admin.user_activated", target=user)
+    return user
+
+
+@transaction.atomic
+def user_delete(*, user: User, actor) -> dict[str, int]:
+    """Remove the user with their tasks, jobs, runs, files and blobs, in one go.
+
+    Blobs are deleted last, inside the transaction: if storage refuses one, nothing is
+    deleted and the operator retries. Audit events stay and keep the actor's email.
+    """
+    from files.models import StoredFile
+    from files.services import blobs_delete
+    from tasks.models import Job, Task
+
+    _not_yourself(user, actor, "delete")
+    files = StoredFile.objects.filter(owner=user)
+    keys = list(files.values_list("storage_key", flat=True))
+    summary = {
+        "tasks": Task.objects.filter(owner=user).count(),
+        "jobs": Job.objects.filter(owner=user).count(),
+        "files": len(keys),
+        "bytes": files.aggregate(total=models.Sum("size"))["total"] or 0,
+    }
+    record(
+        actor=actor,
+        action="admin.user_deleted",
+        target=user,
+        details={"email": user.email, **summary},
+    )
+    user.delete()
+    blobs_delete(keys=keys)
+    return summary

@@ -15,6 +15,11 @@ class AuditEventQuerySet(models.QuerySet):
     def delete(self):
         raise AppendOnlyError("Audit events cannot be deleted.")
 
+    def purge(self) -> int:
+        """Retention only (`manage.py prune --audit-older-than DAYS`): really delete."""
+        deleted, _ = super().delete()
+        return deleted
+
 
 class AuditEvent(models.Model):
     """Who did what to which object, when, from where. Rows are only ever inserted.

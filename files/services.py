@@ -160,6 +160,28 @@ def file_verify(*, file: StoredFile, actor) -> Verification:
     return Verification(file=file, ok=ok, actual_sha256=actual, checked_at=checked_at)
 
 
+def _storage_unavailable() -> ApplicationError:
+    return ApplicationError(
+        "Storage is unavailable; the file was not deleted. Try again later.",
+        code="storage_unavailable",
+        status=503,
+    )
+
+
+def blobs_delete(*, keys: list[str]) -> None:
+    """Delete blobs; call inside the transaction that deletes their rows, after it.
+
+    If storage refuses one, the error rolls the rows back: the caller retries, and blobs
+    already gone are simply gone again (deleting a missing blob is not an error).
+    """
+    for key in keys:
+        try:
+            default_storage.delete(key)
+        except Exception as exc:
+            log.exception("could not delete blob %s", key)
+            raise _storage_unavailable() from exc
+
+
 @transaction.atomic
 def file_delete(*, file: StoredFile, actor) -> None:
     """Remove the row and the blob together.
@@ -174,12 +196,4 @@ def file_delete(*, file: StoredFile, actor) -> None:
         details={"name": file.name, "size": file.size, "sha256": file.sha256},
     )
     file.delete()
-    try:
-        default_storage.delete(file.storage_key)
-    except Exception as exc:
-        log.exception("could not delete blob %s", file.storage_key)
-        raise ApplicationError(
-            "Storage is unavailable; the file was not deleted. Try again later.",
-            code="storage_unavailable",
-            status=503,
-        ) from exc
+    blobs_delete(keys=[file.storage_key])

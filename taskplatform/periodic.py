@@ -41,3 +41,36 @@ def interval_task(
         apps.get_model("django_celery_beat", "PeriodicTask").objects.filter(name=name).delete()
 
     return migrations.RunPython(create, remove)
+
+
+def crontab_task(
+    *, name: str, task: str, minute: str, hour: str, queue: str, description: str
+) -> migrations.RunPython:
+    """A RunPython operation that creates (or updates) one daily-style crontab PeriodicTask."""
+
+    def create(apps, schema_editor):
+        CrontabSchedule = apps.get_model("django_celery_beat", "CrontabSchedule")
+        PeriodicTask = apps.get_model("django_celery_beat", "PeriodicTask")
+        schedule, _ = CrontabSchedule.objects.get_or_create(
+            minute=minute,
+            hour=hour,
+            day_of_week="*",
+            day_of_month="*",
+            month_of_year="*",
+            timezone="UTC",
+        )
+        PeriodicTask.objects.update_or_create(
+            name=name,
+            defaults={
+                "task": task,
+                "crontab": schedule,
+                "interval": None,
+                "queue": queue,
+                "description": description,
+            },
+        )
+
+    def remove(apps, schema_editor):
+        apps.get_model("django_celery_beat", "PeriodicTask").objects.filter(name=name).delete()
+
+    return migrations.RunPython(create, remove)

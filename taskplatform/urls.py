@@ -13,6 +13,7 @@ handler500 = "taskplatform.api.errors.server_error"
 
 api_v1 = [
     path("auth/", include("accounts.api.urls")),
+    path("admin/", include("operations.api.urls")),
     path("audit-events/", include("audit.api.urls")),
     path("files/", include("files.api.urls")),
     path("jobs/", include("tasks.api.job_urls")),

@@ -28,7 +28,7 @@ CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 NUM_PROXIES = env.int("NUM_PROXIES", default=0)
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "operations.admin_config.PlatformAdminConfig",  # django.contrib.admin + dashboard
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "files",
     "tasks",
     "notifications",
+    "operations",
 ]
 
 MIDDLEWARE = [
@@ -333,6 +334,16 @@ JOBS_RUN_TIME_LIMIT = env.int("JOBS_RUN_TIME_LIMIT", default=300)
 JOBS_REQUEUE_AFTER_SECONDS = env.int("JOBS_REQUEUE_AFTER_SECONDS", default=300)
 # highest max_retries a job may ask for
 JOBS_MAX_RETRIES = env.int("JOBS_MAX_RETRIES", default=10)
+
+# --- Operations -----------------------------------------------------------------------------
+# retention of `manage.py prune` (and the daily prune at 02:00), in days
+PRUNE_RUNS_DAYS = env.int("PRUNE_RUNS_DAYS", default=90)
+PRUNE_NOTIFICATIONS_DAYS = env.int("PRUNE_NOTIFICATIONS_DAYS", default=90)
+PRUNE_TOKENS_DAYS = env.int("PRUNE_TOKENS_DAYS", default=7)
+# health watch (every 5 minutes; emails ADMINS when the verdict changes)
+WATCH_BACKLOG_SECONDS = env.int("WATCH_BACKLOG_SECONDS", default=600)
+WATCH_FAILED_RATE = env.float("WATCH_FAILED_RATE", default=0.2)
+WATCH_MIN_RUNS = env.int("WATCH_MIN_RUNS", default=20)
 
 # --- i18n -----------------------------------------------------------------------------------
 LANGUAGE_CODE = "en-us"

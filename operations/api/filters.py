@@ -1,0 +1,45 @@
+from __future__ import annotations
+
+import django_filters
+from django.contrib.auth import get_user_model
+from django.db.models import Q
+
+from taskplatform.api.filters import ChoiceInFilter, IdFilter
+from tasks.jobs import kinds
+from tasks.models import Job
+
+
+def _flag(field: str) -> django_filters.TypedChoiceFilter:
+    """`true` or `false`; anything else is a 400 (BooleanFilter would ignore it)."""
+    return django_filters.TypedChoiceFilter(
+        field_name=field,
+        choices=[("true", "true"), ("false", "false")],
+        coerce=lambda value: value == "true",
+    )
+
+
+class AdminUserFilter(django_filters.FilterSet):
+    search = django_filters.CharFilter(method="filter_search", help_text="In email and name.")
+    is_active = _flag("is_active")
+    is_staff = _flag("is_staff")
+
+    class Meta:
+        model = get_user_model()
+        fields = ["search", "is_active", "is_staff"]
+
+    def filter_search(self, queryset, name, value):
+        return queryset.filter(Q(email__icontains=value) | Q(full_name__icontains=value))
+
+
+class AdminJobFilter(django_filters.FilterSet):
+    kind = ChoiceInFilter(choices=[(k, k) for k in kinds.names()])
+    status = ChoiceInFilter(choices=Job.Status.choices)
+    owner = IdFilter(field_name="owner_id", help_text="A user id.")
+    search = django_filters.CharFilter(method="filter_search", help_text="In name and owner.")
+
+    class Meta:
+        model = Job
+        fields = ["kind", "status", "owner", "search"]
+
+    def filter_search(self, queryset, name, value):
+        return queryset.filter(Q(name__icontains=value) | Q(owner__email__icontains=value))

@@ -1,0 +1,65 @@
+from __future__ import annotations
+
+from django.contrib.auth import get_user_model
+from rest_framework import serializers
+
+from tasks.api.job_serializers import JobSerializer
+
+
+class AdminUserSerializer(serializers.ModelSerializer):
+    jobs = serializers.IntegerField(read_only=True, source="job_count")
+    tasks = serializers.IntegerField(read_only=True, source="task_count")
+
+    class Meta:
+        model = get_user_model()
+        fields = [
+            "id",
+            "email",
+            "full_name",
+            "timezone",
+            "is_active",
+            "is_staff",
+            "date_joined",
+            "last_login",
+            "jobs",
+            "tasks",
+        ]
+        read_only_fields = fields
+
+
+class AdminUserUpdateSerializer(serializers.Serializer):
+    is_active = serializers.BooleanField()
+
+
+class AdminJobSerializer(JobSerializer):
+    owner = serializers.EmailField(source="owner.email")
+
+
+class CountsSerializer(serializers.Serializer):
+    total = serializers.IntegerField()
+    active = serializers.IntegerField()
+    recently_active = serializers.IntegerField(help_text="Logged in within 30 days.")
+    staff = serializers.IntegerField()
+
+
+class NotificationCountsSerializer(serializers.Serializer):
+    sent = serializers.IntegerField()
+    failed = serializers.IntegerField()
+    queued = serializers.IntegerField()
+    sent_24h = serializers.IntegerField()
+    failed_24h = serializers.IntegerField()
+
+
+class StorageSerializer(serializers.Serializer):
+    files = serializers.IntegerField()
+    bytes = serializers.IntegerField()
+
+
+class StatsSerializer(serializers.Serializer):
+    users = CountsSerializer()
+    tasks_by_status = serializers.DictField(child=serializers.IntegerField())
+    jobs_by_status = serializers.DictField(child=serializers.IntegerField())
+    runs_24h_by_status = serializers.DictField(child=serializers.IntegerField())
+    notifications = NotificationCountsSerializer()
+    storage = StorageSerializer()
+    generated_at = serializers.DateTimeField()

@@ -1,0 +1,96 @@
+"""The staff-only admin API: users, every user's jobs, platform stats."""
+
+from __future__ import annotations
+
+from django.contrib.auth import get_user_model
+from django.db.models import Count
+from django_filters.rest_framework import DjangoFilterBackend
+from drf_spectacular.utils import extend_schema
+from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.filters import OrderingFilter
+from rest_framework.permissions import IsAdminUser
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from accounts import services as accounts
+from operations.selectors import platform_stats
+from operations.services import admin_job_cancel
+from tasks.models import Job
+
+from .filters import AdminJobFilter, AdminUserFilter
+from .serializers import (
+    AdminJobSerializer,
+    AdminUserSerializer,
+    AdminUserUpdateSerializer,
+    StatsSerializer,
+)
+
+User = get_user_model()
+
+
+class AdminUserViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.DestroyModelMixin,
+    viewsets.GenericViewSet,
+):
+    """Every user. PATCH `is_active` deactivates / reactivates; DELETE removes everything."""
+
+    permission_classes = [IsAdminUser]
+    serializer_class = AdminUserSerializer
+    filterset_class = AdminUserFilter
+    filter_backends = [DjangoFilterBackend, OrderingFilter]
+    ordering_fields = ["email", "date_joined", "last_login"]
+    ordering = ["email"]
+    lookup_value_converter = "id"
+
+    def get_queryset(self):
+        # separate subqueries: one join per relation would multiply the counts
+        return User.objects.annotate(
+            job_count=Count("jobs", distinct=True), task_count=Count("tasks", distinct=True)
+        )
+
+    @extend_schema(request=AdminUserUpdateSerializer, responses={200: AdminUserSerializer})
+    def partial_update(self, request, pk=None):
+        user = self.get_object()
+        form = AdminUserUpdateSerializer(data=request.data)
+        form.is_valid(raise_exception=True)
+        change = (
+            accounts.user_activate if form.validated_data["is_active"] else accounts.user_deactivate
+        )
+        change(user=user, actor=request.user)
+        return Response(AdminUserSerializer(self.get_queryset().get(pk=user.pk)).data)
+
+    def destroy(self, request, pk=None):
+        accounts.user_delete(user=self.get_object(), actor=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class AdminJobViewSet(viewsets.ReadOnlyModelViewSet):
+    """Every user's jobs; POST `{id}/cancel/` cancels one."""
+
+    permission_classes = [IsAdminUser]
+    serializer_class = AdminJobSerializer
+    filterset_class = AdminJobFilter
+    filter_backends = [DjangoFilterBackend, OrderingFilter]
+    ordering_fields = ["created_at", "next_run_at", "name"]
+    ordering = ["-created_at", "-id"]
+    lookup_value_converter = "id"
+    queryset = Job.objects.select_related("owner", "crontab", "interval", "clocked", "last_run")
+
+    @extend_schema(request=None, responses={200: AdminJobSerializer})
+    @action(detail=True, methods=["post"])
+    def cancel(self, request, pk=None):
+        job = admin_job_cancel(job=self.get_object(), actor=request.user)
+        return Response(AdminJobSerializer(self.get_queryset().get(pk=job.pk)).data)
+
+
+class AdminStatsView(APIView):
+    """How the platform is doing, in numbers."""
+
+    permission_classes = [IsAdminUser]
+
+    @extend_schema(responses={200: StatsSerializer})
+    def get(self, request):
+        return Response(StatsSerializer(platform_stats()).data)

@@ -1,0 +1,18 @@
+"""Operator use cases that are not another app's: cancel any user's job as staff."""
+
+from __future__ import annotations
+
+from django.db import transaction
+
+from audit.services import record
+from tasks.jobs.services import job_cancel
+from tasks.models import Job
+
+
+@transaction.atomic
+def admin_job_cancel(*, job: Job, actor) -> Job:
+    job = job_cancel(job=job, actor=actor)
+    record(
+        actor=actor, action="admin.job_cancelled", target=job, details={"owner": job.owner.email}
+    )
+    return job

@@ -1,0 +1,1 @@
+from files.tests.conftest import media  # noqa: F401
