@@ -18,3 +18,26 @@ def test_the_platforms_periodic_work_is_in_the_database_and_names_real_tasks():
     for row in (sweeper, due_soon):
         assert row.enabled and row.queue == "maintenance"
         assert row.task in celery_app.tasks
+
+
+def test_jobs_and_upkeep_rows():
+    celery_app.loader.import_default_modules()
+    rows = {row.name: row for row in PeriodicTask.objects.select_related("interval", "crontab")}
+    dispatcher = rows["jobs: dispatcher"]
+    assert (dispatcher.interval.every, dispatcher.interval.period) == (1, "seconds")
+    assert dispatcher.expire_seconds == 10
+    assert (rows["jobs: sweeper"].interval.every, rows["jobs: sweeper"].interval.period) == (
+        1,
+        "minutes",
+    )
+    prune = rows["operations: prune"]
+    assert (prune.crontab.minute, prune.crontab.hour) == ("0", "2")
+    watch = rows["operations: health watch"]
+    assert (watch.interval.every, watch.interval.period) == (5, "minutes")
+    for name in [
+        "jobs: dispatcher",
+        "jobs: sweeper",
+        "operations: prune",
+        "operations: health watch",
+    ]:
+        assert rows[name].task in celery_app.tasks and rows[name].queue == "maintenance"
