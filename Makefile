@@ -11,7 +11,7 @@ export DJANGO_SETTINGS_MODULE
 # the Procfile names gunicorn and celery: find them in the venv
 export PATH := $(abspath $(BIN)):$(PATH)
 
-.PHONY: install run migrate test lint format schema check ci clean
+.PHONY: install browser run migrate test lint format schema check ci clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
@@ -28,7 +28,15 @@ run: migrate  ## set up and start web + worker + beat on the embedded default
 	$(BIN)/python manage.py ensure_admin --url http://127.0.0.1:$(PORT)
 	$(BIN)/honcho start -f Procfile -p $(PORT)
 
-test: install  ## run the test suite (PostgreSQL/Redis when DATABASE_URL/REDIS_URL are set)
+CHROMIUM ?= /usr/bin/chromium
+
+browser:  ## Debian's chromium for the browser test (Playwright never downloads one)
+	@test -x $(CHROMIUM) || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
+	  else echo "no $(CHROMIUM) and no root apt-get: the browser test will be skipped"; fi; }
+
+test: install browser  ## run the test suite (PostgreSQL/Redis when DATABASE_URL/REDIS_URL are set)
 	DJANGO_SETTINGS_MODULE=taskplatform.settings.test $(BIN)/pytest $(PYTEST_ARGS)
 
 lint: install
