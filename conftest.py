@@ -84,3 +84,12 @@ def pytest_sessionstart(session):
     import redis
 
     redis.Redis.from_url(settings.REDIS_URL, socket_connect_timeout=3).ping()
+
+
+@pytest.fixture
+def admin_client(client, db):
+    """The Django admin, logged in as a superuser (root@example.com)."""
+    from accounts.models import User
+
+    client.force_login(User.objects.create_superuser(email="root@example.com", password="x"))
+    return client

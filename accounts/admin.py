@@ -1,8 +1,8 @@
-from django.contrib import admin, messages
+from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.contrib.auth.forms import UserChangeForm, UserCreationForm
 
-from taskplatform.api.errors import ApplicationError
+from taskplatform.admin_tools import apply_service
 
 from . import services
 from .models import User
@@ -52,22 +52,11 @@ class UserAdmin(BaseUserAdmin):
 
     @admin.action(description="Deactivate selected users (revoke tokens, pause jobs)")
     def deactivate(self, request, queryset):
-        self._each(request, queryset, services.user_deactivate, "deactivated")
+        apply_service(self, request, queryset, services.user_deactivate, "deactivated")
 
     @admin.action(description="Activate selected users (their jobs stay paused)")
     def activate(self, request, queryset):
-        self._each(request, queryset, services.user_activate, "activated")
-
-    def _each(self, request, queryset, service, done: str) -> None:
-        ok = 0
-        for user in queryset:
-            try:
-                service(user=user, actor=request.user)
-                ok += 1
-            except ApplicationError as exc:
-                self.message_user(request, f"{user}: {exc.message}", messages.WARNING)
-        if ok:
-            self.message_user(request, f"{ok} user(s) {done}.")
+        apply_service(self, request, queryset, services.user_activate, "activated")
 
     # deleting goes through the service: tasks, jobs, files and their blobs go together
     def delete_model(self, request, obj):

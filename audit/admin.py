@@ -1,10 +1,12 @@
 from django.contrib import admin
 
+from taskplatform.admin_tools import ViewOnlyAdmin
+
 from .models import AuditEvent
 
 
 @admin.register(AuditEvent)
-class AuditEventAdmin(admin.ModelAdmin):
+class AuditEventAdmin(ViewOnlyAdmin):
     """Read-only: history must not change."""
 
     list_display = ("created_at", "actor_email", "action", "target_type", "target_id", "ip")
@@ -12,12 +14,3 @@ class AuditEventAdmin(admin.ModelAdmin):
     search_fields = ("actor_email", "action", "target_id", "request_id")
     date_hierarchy = "created_at"
     list_select_related = ("actor",)
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

@@ -1,11 +1,13 @@
 from django.contrib import admin
 
+from taskplatform.admin_tools import HistoryAdmin
+
 from . import services
 from .models import Notification, NotificationPreference
 
 
 @admin.register(Notification)
-class NotificationAdmin(admin.ModelAdmin):
+class NotificationAdmin(HistoryAdmin):
     """History is read only; "resend" queues a fresh attempt through the service."""
 
     list_display = ("created_at", "to_email", "kind", "subject", "status", "attempts", "sent_at")
@@ -14,15 +16,6 @@ class NotificationAdmin(admin.ModelAdmin):
     date_hierarchy = "created_at"
     list_select_related = ("user",)
     actions = ["resend"]
-
-    def get_readonly_fields(self, request, obj=None):
-        return [field.name for field in self.model._meta.fields]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     @admin.action(description="Resend the selected notifications")
     def resend(self, request, queryset):

@@ -8,13 +8,6 @@ from audit.services import record
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def admin_client(client, db):
-    admin = User.objects.create_superuser(email="admin@example.com", password="x")
-    client.force_login(admin)
-    return client
-
-
 def test_user_admin_lists_searches_and_filters(admin_client, user):
     assert admin_client.get("/admin/accounts/user/").status_code == 200
     found = admin_client.get("/admin/accounts/user/", {"q": user.email})

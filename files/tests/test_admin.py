@@ -2,7 +2,6 @@ from __future__ import annotations
 
 import pytest
 
-from accounts.models import User
 from audit.models import AuditEvent
 from files.models import StoredFile
 
@@ -12,12 +11,6 @@ from .factories import StoredFileFactory
 pytestmark = pytest.mark.django_db
 
 CHANGELIST = "/admin/files/storedfile/"
-
-
-@pytest.fixture
-def admin_client(client):
-    client.force_login(User.objects.create_superuser(email="root@example.com", password="x"))
-    return client
 
 
 def test_changelist_search_and_filters(admin_client, user):

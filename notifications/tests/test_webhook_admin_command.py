@@ -8,7 +8,6 @@ import pytest
 from django.core import mail
 from django.core.management import CommandError, call_command
 
-from accounts.models import User
 from audit.models import AuditEvent
 from notifications.models import Notification
 
@@ -87,12 +86,6 @@ def test_the_webhook_requires_basic_auth(client, webhook_secret, sent):
 
 
 # --- admin -------------------------------------------------------------------------------------
-
-
-@pytest.fixture
-def admin_client(client):
-    client.force_login(User.objects.create_superuser(email="root@example.com", password="x"))
-    return client
 
 
 def test_admin_lists_filters_and_resends(admin_client, sent, django_capture_on_commit_callbacks):

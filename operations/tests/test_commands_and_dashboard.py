@@ -18,12 +18,6 @@ from tasks.tests.jobs import make_job
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def admin_client(client):
-    client.force_login(User.objects.create_superuser(email="root@example.com", password="x"))
-    return client
-
-
 def test_users_list_deactivate_activate_delete(user, other_user, capsys, media):
     make_job(user, schedule="interval")
     StoredFileFactory(owner=user)

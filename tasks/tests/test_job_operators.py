@@ -5,7 +5,6 @@ from __future__ import annotations
 import pytest
 from django.core.management import CommandError, call_command
 
-from accounts.models import User
 from audit.models import AuditEvent
 from tasks.models import Job, JobRun
 
@@ -14,12 +13,6 @@ from .jobs import make_job
 pytestmark = pytest.mark.django_db
 JOBS = "/admin/tasks/job/"
 RUNS = "/admin/tasks/jobrun/"
-
-
-@pytest.fixture
-def admin_client(client):
-    client.force_login(User.objects.create_superuser(email="root@example.com", password="x"))
-    return client
 
 
 def test_admin_lists_jobs_and_runs_with_filters(admin_client, user):
