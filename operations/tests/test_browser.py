@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
+from django.db import connections
 
 from accounts.models import User
 from tasks.tests.jobs import make_job
@@ -40,6 +41,8 @@ def browser(monkeypatch):
             yield browser
         finally:
             browser.close()
+            # ORM calls made while Playwright's loop ran used their own connections
+            connections.close_all()
 
 
 def api(base: str, path: str, *, body: dict | None = None, token: str | None = None) -> dict:
