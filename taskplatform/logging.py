@@ -14,3 +14,22 @@ class RequestContextFilter(logging.Filter):
             request = getattr(record, "request", None)
             record.request_id = getattr(request, "request_id", None) or current_request_id() or None
         return True
+
+
+class QuietTicksFilter(logging.Filter):
+    """Drop the INFO lines Celery writes for every tick of the once-a-second dispatcher.
+
+    Beat's "Sending due task" and the worker's "received" / "succeeded" would otherwise be
+    three lines a second; the dispatcher's warnings and errors still get through.
+    """
+
+    TICKS = ("jobs.dispatch", "jobs: dispatcher")
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.levelno > logging.INFO or not record.name.startswith("celery"):
+            return True
+        text = record.getMessage() if record.args else str(record.msg)
+        if any(tick in text for tick in self.TICKS):
+            return False
+        data = getattr(record, "data", None)
+        return not (isinstance(data, dict) and data.get("name") in self.TICKS)

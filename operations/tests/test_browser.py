@@ -10,13 +10,17 @@ import json
 import os
 import shutil
 import urllib.request
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from django.conf import settings
 from django.db import connections
+from django.utils import timezone
 
 from accounts.models import User
+from notifications.models import Notification
+from tasks.models import JobRun
 from tasks.tests.jobs import make_job
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -56,10 +60,32 @@ def api(base: str, path: str, *, body: dict | None = None, token: str | None = N
         return json.loads(response.read())
 
 
+def seed_history(job) -> None:
+    """Two weeks of runs and emails, so the dashboard's charts have something to show."""
+    now = timezone.now()
+    for day in range(14):
+        when = now - timedelta(days=day)
+        for n in range(3 + day % 4):
+            status = "failed" if (day + n) % 5 == 0 else "succeeded"
+            run = JobRun.objects.create(
+                job=job, trigger="manual", scheduled_for=when, status=status
+            )
+            JobRun.objects.filter(pk=run.pk).update(created_at=when)
+            note = Notification.objects.create(
+                user=job.owner,
+                to_email=job.owner.email,
+                kind="job_succeeded",
+                subject="ok",
+                status="sent",
+            )
+            Notification.objects.filter(pk=note.pk).update(created_at=when)
+
+
 def test_an_operator_pauses_a_job_from_the_admin(browser, live_server):
     User.objects.create_superuser(email="ops@example.com", password=PASSWORD)
     owner = User.objects.create_user(email="owner@example.com", password=PASSWORD)
     job = make_job(owner, name="Nightly digest", kind="task_digest", schedule="0 2 * * *")
+    seed_history(job)
 
     page = browser.new_page(viewport={"width": 1400, "height": 1000})
     page.goto(f"{live_server.url}/admin/")

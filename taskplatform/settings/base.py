@@ -357,7 +357,10 @@ LOG_FORMAT = env.str("LOG_FORMAT", default="json")  # json | text
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"request_context": {"()": "taskplatform.logging.RequestContextFilter"}},
+    "filters": {
+        "request_context": {"()": "taskplatform.logging.RequestContextFilter"},
+        "quiet_ticks": {"()": "taskplatform.logging.QuietTicksFilter"},
+    },
     "formatters": {
         "json": {
             "()": "pythonjsonlogger.json.JsonFormatter",
@@ -370,7 +373,7 @@ LOGGING = {
         "console": {
             "class": "logging.StreamHandler",
             "formatter": LOG_FORMAT,
-            "filters": ["request_context"],
+            "filters": ["request_context", "quiet_ticks"],
         },
         "mail_admins": {
             "class": "django.utils.log.AdminEmailHandler",

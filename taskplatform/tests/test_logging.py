@@ -54,3 +54,35 @@ def test_django_request_records_take_the_id_off_the_request():
     record.request = FakeRequest()
     RequestContextFilter().filter(record)
     assert record.request_id == "from-request"
+
+
+def test_dispatcher_ticks_do_not_flood_the_log():
+    import logging
+
+    from taskplatform.logging import QuietTicksFilter
+
+    quiet = QuietTicksFilter()
+
+    def record(name, level, msg, *args, **extra):
+        rec = logging.LogRecord(name, level, __file__, 1, msg, args, None)
+        rec.__dict__.update(extra)
+        return rec
+
+    assert not quiet.filter(
+        record(
+            "celery.beat",
+            logging.INFO,
+            "Scheduler: Sending due task %s (%s)",
+            "jobs: dispatcher",
+            "jobs.dispatch",
+        )
+    )
+    assert not quiet.filter(
+        record("celery.app.trace", logging.INFO, "Task succeeded", data={"name": "jobs.dispatch"})
+    )
+    assert not quiet.filter(
+        record("celery.worker.strategy", logging.INFO, "Task jobs.dispatch[1] received")
+    )
+    assert quiet.filter(record("celery.app.trace", logging.INFO, "Task jobs.run[1] received"))
+    assert quiet.filter(record("celery.app.trace", logging.ERROR, "Task jobs.dispatch[1] raised"))
+    assert quiet.filter(record("tasks.jobs", logging.INFO, "jobs.dispatch mentioned"))
