@@ -36,9 +36,12 @@ def dispatch_due(*, now: datetime | None = None, batch: int | None = None) -> in
         claimed = _dispatch_batch(now, batch)
         total += claimed
         if claimed:
-            publish_pending(now=now)
+            publish_pending(now=now)  # the first runs go out while the next batch is claimed
         if claimed < batch:
-            return total
+            break
+    # retries whose time came, and runs the broker refused on an earlier tick
+    publish_pending(now=now)
+    return total
 
 
 @transaction.atomic

@@ -117,3 +117,32 @@ def test_a_one_off_reminder_arrives_on_time_exactly_once(
     assert Job.objects.get(pk=job.pk).status == "completed"
     assert JobRun.objects.count() == 1
     assert smtp_server.port == settings.EMAIL_PORT
+
+
+def test_runs_wait_out_a_broker_outage_and_run_once(private_redis, not_eager, user, caplog):
+    from celery.contrib.testing.worker import start_worker
+    from django.db import transaction
+
+    from notifications.models import Notification
+    from notifications.tests.test_outbox_end_to_end import use_broker
+    from tasks.celery_tasks import dispatch_jobs
+    from tasks.jobs.services import job_run_now
+
+    private_redis.start()
+    use_broker(private_redis.url)
+    private_redis.stop()  # the broker is now unreachable
+    job = make_job(user, params={"message": "after the outage"})
+    with transaction.atomic():
+        run = job_run_now(job=job, actor=user)  # publishing after commit fails
+    run.refresh_from_db()
+    assert run.status == "queued" and run.enqueued_at is None  # kept for the next tick
+    assert "job runs stay queued" in caplog.text
+
+    private_redis.start()  # back, and empty
+    with start_worker(celery_app, pool="solo", perform_ping_check=False, shutdown_timeout=10):
+        dispatch_jobs.delay()  # what beat does every second
+        assert wait_for(lambda: JobRun.objects.get(pk=run.pk).status == "succeeded", timeout=20)
+        dispatch_jobs.delay()  # a later tick finds nothing left to send
+        time.sleep(1)
+    assert JobRun.objects.count() == 1
+    assert Notification.objects.filter(kind="reminder").count() == 1
