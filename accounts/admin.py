@@ -1,8 +1,10 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.contrib.auth.forms import UserChangeForm, UserCreationForm
+from django.core.exceptions import PermissionDenied
 
 from taskplatform.admin_tools import apply_service
+from taskplatform.api.errors import ApplicationError
 
 from . import services
 from .models import User
@@ -50,18 +52,25 @@ class UserAdmin(BaseUserAdmin):
     )
     actions = ["deactivate", "activate"]
 
-    @admin.action(description="Deactivate selected users (revoke tokens, pause jobs)")
+    @admin.action(
+        description="Deactivate selected users (revoke tokens, pause jobs)",
+        permissions=["change"],
+    )
     def deactivate(self, request, queryset):
         apply_service(self, request, queryset, services.user_deactivate, "deactivated")
 
-    @admin.action(description="Activate selected users (their jobs stay paused)")
+    @admin.action(
+        description="Activate selected users (their jobs stay paused)", permissions=["change"]
+    )
     def activate(self, request, queryset):
         apply_service(self, request, queryset, services.user_activate, "activated")
 
     # deleting goes through the service: tasks, jobs, files and their blobs go together
     def delete_model(self, request, obj):
-        services.user_delete(user=obj, actor=request.user)
+        try:
+            services.user_delete(user=obj, actor=request.user)
+        except ApplicationError as exc:  # yourself, a superuser, storage down: say why
+            raise PermissionDenied(exc.message) from exc
 
     def delete_queryset(self, request, queryset):
-        for user in queryset:
-            services.user_delete(user=user, actor=request.user)
+        apply_service(self, request, queryset, services.user_delete, "deleted")

@@ -172,30 +172,45 @@ def user_update_profile(*, user: User, actor: User, **changes: Any) -> User:
 # --- operators: deactivate, activate, delete ------------------------------------------------
 
 
-def _not_yourself(user: User, actor, what: str) -> None:
-    if actor is not None and user.pk == actor.pk:
+def _may_manage(user: User, actor, what: str) -> None:
+    """Not yourself; a superuser only by a superuser (the CLI, actor None, may do all)."""
+    if actor is None:
+        return
+    if user.pk == actor.pk:
         raise ApplicationError(f"You can't {what} your own account.", code="conflict", status=409)
+    if user.is_superuser and not actor.is_superuser:
+        raise ApplicationError(
+            f"Only a superuser can {what} a superuser.", code="permission_denied", status=403
+        )
 
 
 @transaction.atomic
 def user_deactivate(*, user: User, actor) -> User:
-    """Block login, kill every refresh token, pause the user's active jobs."""
-    from tasks.models import Job
+    """Block login, kill every refresh token, pause the user's jobs, drop their queued runs."""
+    from tasks.models import Job, JobRun
 
-    _not_yourself(user, actor, "deactivate")
+    _may_manage(user, actor, "deactivate")
     if not user.is_active:
         return user
     user.is_active = False
     user.save(update_fields=["is_active"])
     revoked = _blacklist_all_refresh_tokens(user)
+    now = timezone.now()
     paused = Job.objects.filter(owner=user, status=Job.Status.ACTIVE).update(
-        status=Job.Status.PAUSED, updated_at=timezone.now()
+        status=Job.Status.PAUSED, updated_at=now
+    )
+    dropped = JobRun.objects.filter(job__owner=user, status=JobRun.Status.QUEUED).update(
+        status=JobRun.Status.CANCELLED, finished_at=now, updated_at=now
     )
     record(
         actor=actor,
         action="admin.user_deactivated",
         target=user,
-        details={"refresh_tokens_revoked": revoked, "jobs_paused": paused},
+        details={
+            "refresh_tokens_revoked": revoked,
+            "jobs_paused": paused,
+            "runs_cancelled": dropped,
+        },
     )
     return user
 
@@ -215,14 +230,18 @@ def user_activate(*, user: User, actor) -> User:
 def user_delete(*, user: User, actor) -> dict[str, int]:
     """Remove the user with their tasks, jobs, runs, files and blobs, in one go.
 
-    Blobs are deleted last, inside the transaction: if storage refuses one, nothing is
-    deleted and the operator retries. Audit events stay and keep the actor's email.
+    The user's row is locked first (uploads lock it too, for the quota), so no file can
+    arrive between listing the blobs and deleting the rows. Blobs are deleted last, inside
+    the transaction: if storage refuses one, the rows stay — the user is not deleted, the
+    operator retries, and the blobs already removed belonged to files being deleted anyway.
+    No blob is left behind without its row. Audit events stay and keep the actor's email.
     """
     from files.models import StoredFile
     from files.services import blobs_delete
     from tasks.models import Job, Task
 
-    _not_yourself(user, actor, "delete")
+    _may_manage(user, actor, "delete")
+    user = User.objects.select_for_update().get(pk=user.pk)
     files = StoredFile.objects.filter(owner=user)
     keys = list(files.values_list("storage_key", flat=True))
     summary = {

@@ -133,8 +133,8 @@ def notify(
     With an `idempotency_key`, the same event never mails twice: a second call returns the
     first notification. Sending starts after the surrounding transaction commits.
     """
-    if user is not None and not wants(user=user, kind=kind):
-        return None
+    if user is not None and (not user.is_active or not wants(user=user, kind=kind)):
+        return None  # deactivated accounts get nothing
     if idempotency_key:
         existing = Notification.objects.filter(idempotency_key=idempotency_key).first()
         if existing is not None:

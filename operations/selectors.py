@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import timedelta
 
 from django.contrib.auth import get_user_model
-from django.db.models import Count, Q, Sum
-from django.db.models.functions import TruncDate
+from django.db.models import Count, OuterRef, Q, Subquery, Sum
+from django.db.models.functions import Coalesce, TruncDate
 from django.utils import timezone
 
 from files.models import StoredFile
@@ -93,3 +93,14 @@ def daily_activity(*, days: int = 14) -> dict:
             "failed": [note_counts.get(day, (0, 0))[1] for day in dates],
         },
     }
+
+
+def users_with_counts():
+    """Users with their job and task counts, as correlated subqueries (joining both
+    relations at once would multiply the rows)."""
+
+    def count_of(model):
+        rows = model.objects.filter(owner=OuterRef("pk")).order_by().values("owner")
+        return Coalesce(Subquery(rows.annotate(n=Count("pk")).values("n")[:1]), 0)
+
+    return get_user_model().objects.annotate(job_count=count_of(Job), task_count=count_of(Task))

@@ -38,19 +38,19 @@ class JobAdmin(HistoryAdmin):
     def last_run_finished(self, job: Job):
         return job.last_run.finished_at if job.last_run else None
 
-    @admin.action(description="Pause selected jobs")
+    @admin.action(description="Pause selected jobs", permissions=["change"])
     def pause(self, request, queryset):
         apply_service(self, request, queryset, services.job_pause, "paused")
 
-    @admin.action(description="Resume selected jobs")
+    @admin.action(description="Resume selected jobs", permissions=["change"])
     def resume(self, request, queryset):
         apply_service(self, request, queryset, services.job_resume, "resumed")
 
-    @admin.action(description="Cancel selected jobs")
+    @admin.action(description="Cancel selected jobs", permissions=["change"])
     def cancel(self, request, queryset):
         apply_service(self, request, queryset, services.job_cancel, "cancelled")
 
-    @admin.action(description="Run selected jobs now")
+    @admin.action(description="Run selected jobs now", permissions=["change"])
     def run_now(self, request, queryset):
         apply_service(self, request, queryset, services.job_run_now, "queued to run now")
 

@@ -189,8 +189,9 @@ class JobRun(TimestampedModel):
     scheduled_for = models.DateTimeField()
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.QUEUED)
     attempt = models.PositiveSmallIntegerField(default=1)
+    # the first attempt; kept NULL-able so pruning an old attempt never takes later ones along
     retry_of = models.ForeignKey(
-        "self", null=True, blank=True, on_delete=models.CASCADE, related_name="retries"
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="retries"
     )
     # set when a message was handed to the broker; the sweeper re-sends stale ones
     enqueued_at = models.DateTimeField(null=True, blank=True)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from django.contrib.auth import get_user_model
-from django.db.models import Count
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status, viewsets
@@ -14,11 +13,12 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts import services as accounts
-from operations.selectors import platform_stats
+from operations.selectors import platform_stats, users_with_counts
 from operations.services import admin_job_cancel
 from tasks.models import Job
 
 from .filters import AdminJobFilter, AdminUserFilter
+from .permissions import StaffWithModelPermissions
 from .serializers import (
     AdminJobSerializer,
     AdminUserSerializer,
@@ -37,7 +37,8 @@ class AdminUserViewSet(
 ):
     """Every user. PATCH `is_active` deactivates / reactivates; DELETE removes everything."""
 
-    permission_classes = [IsAdminUser]
+    permission_classes = [StaffWithModelPermissions]
+    required_perms = {"PATCH": ["accounts.change_user"], "DELETE": ["accounts.delete_user"]}
     serializer_class = AdminUserSerializer
     filterset_class = AdminUserFilter
     filter_backends = [DjangoFilterBackend, OrderingFilter]
@@ -46,10 +47,7 @@ class AdminUserViewSet(
     lookup_value_converter = "id"
 
     def get_queryset(self):
-        # separate subqueries: one join per relation would multiply the counts
-        return User.objects.annotate(
-            job_count=Count("jobs", distinct=True), task_count=Count("tasks", distinct=True)
-        )
+        return users_with_counts()
 
     @extend_schema(request=AdminUserUpdateSerializer, responses={200: AdminUserSerializer})
     def partial_update(self, request, pk=None):
@@ -70,7 +68,8 @@ class AdminUserViewSet(
 class AdminJobViewSet(viewsets.ReadOnlyModelViewSet):
     """Every user's jobs; POST `{id}/cancel/` cancels one."""
 
-    permission_classes = [IsAdminUser]
+    permission_classes = [StaffWithModelPermissions]
+    required_perms = {"POST": ["tasks.change_job"]}
     serializer_class = AdminJobSerializer
     filterset_class = AdminJobFilter
     filter_backends = [DjangoFilterBackend, OrderingFilter]

@@ -54,9 +54,11 @@ def test_staff_list_and_search_users(staff_client, user, other_user):
 
 
 def test_deactivating_kills_tokens_pauses_jobs_and_blocks_login(
-    staff_client, api_client, user, password
+    ops_client, api_client, user, password
 ):
+    staff_client = ops_client
     job = make_job(user, schedule="interval")
+    queued = JobRun.objects.create(job=job, trigger="manual", scheduled_for=timezone.now())
     refresh = str(RefreshToken.for_user(user))
     response = staff_client.patch(f"{API}users/{user.pk}/", {"is_active": False}, format="json")
     assert response.status_code == 200 and response.json()["is_active"] is False
@@ -71,7 +73,12 @@ def test_deactivating_kills_tokens_pauses_jobs_and_blocks_login(
     )
     assert login.status_code == 401
     event = AuditEvent.objects.get(action="admin.user_deactivated")
-    assert event.details == {"refresh_tokens_revoked": 1, "jobs_paused": 1}
+    assert event.details == {"refresh_tokens_revoked": 1, "jobs_paused": 1, "runs_cancelled": 1}
+    assert JobRun.objects.get(pk=queued.pk).status == "cancelled"
+    from notifications.services import notify
+
+    user.refresh_from_db()
+    assert notify(user=user, kind="reminder", context={"message": "x"}) is None
 
     # reactivating lets them in again but does not resume jobs silently
     assert (
@@ -87,7 +94,8 @@ def test_deactivating_kills_tokens_pauses_jobs_and_blocks_login(
     assert AuditEvent.objects.filter(action="admin.user_activated").count() == 1
 
 
-def test_staff_cannot_deactivate_or_delete_themselves(staff_client, staff_user):
+def test_staff_cannot_deactivate_or_delete_themselves(ops_client, staff_user):
+    staff_client = ops_client
     response = staff_client.patch(
         f"{API}users/{staff_user.pk}/", {"is_active": False}, format="json"
     )
@@ -97,7 +105,8 @@ def test_staff_cannot_deactivate_or_delete_themselves(staff_client, staff_user):
     assert staff_user.is_active
 
 
-def test_bad_patch_is_a_400(staff_client, user):
+def test_bad_patch_is_a_400(ops_client, user):
+    staff_client = ops_client
     for body in [{}, {"is_active": "perhaps"}]:
         response = staff_client.patch(f"{API}users/{user.pk}/", body, format="json")
         assert response.status_code == 400
@@ -109,8 +118,9 @@ def test_bad_patch_is_a_400(staff_client, user):
 
 
 def test_deleting_a_user_removes_everything_and_their_blobs(
-    staff_client, staff_user, user, other_user, media
+    ops_client, staff_user, user, other_user, media
 ):
+    staff_client = ops_client
     from files.tests.conftest import stored_blobs
 
     StoredFileFactory(owner=user)
@@ -144,7 +154,8 @@ def test_deleting_a_user_removes_everything_and_their_blobs(
     }
 
 
-def test_staff_see_every_user_s_jobs_and_cancel_one(staff_client, user, other_user):
+def test_staff_see_every_user_s_jobs_and_cancel_one(ops_client, user, other_user):
+    staff_client = ops_client
     mine = make_job(user, kind="task_digest")
     theirs = make_job(other_user)
     data = staff_client.get(API + "jobs/").json()
@@ -171,3 +182,28 @@ def test_stats(staff_client, user, media):
     assert set(data["runs_24h_by_status"]) >= {"queued", "succeeded", "failed"}
     assert data["storage"] == {"files": 1, "bytes": 5}
     assert {"sent", "failed", "queued"} <= set(data["notifications"])
+
+
+def test_changes_need_the_model_permissions_too(staff_client, user):
+    """Plain staff read; deactivating, deleting and cancelling need change/delete perms."""
+    job = make_job(user)
+    assert staff_client.get(API + "users/").status_code == 200
+    assert (
+        staff_client.patch(
+            f"{API}users/{user.pk}/", {"is_active": False}, format="json"
+        ).status_code
+        == 403
+    )
+    assert staff_client.delete(f"{API}users/{user.pk}/").status_code == 403
+    assert staff_client.post(f"{API}jobs/{job.pk}/cancel/").status_code == 403
+    user.refresh_from_db()
+    assert user.is_active and Job.objects.get(pk=job.pk).status == "active"
+
+
+def test_only_a_superuser_may_deactivate_or_delete_a_superuser(ops_client):
+    root = UserFactory(is_staff=True, is_superuser=True)
+    response = ops_client.patch(f"{API}users/{root.pk}/", {"is_active": False}, format="json")
+    assert response.status_code == 403
+    assert ops_client.delete(f"{API}users/{root.pk}/").status_code == 403
+    root.refresh_from_db()
+    assert root.is_active

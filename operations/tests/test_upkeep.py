@@ -146,3 +146,26 @@ def test_find_problems_sees_backlog_and_failure_rate(user, settings):
     assert any("3 of 3 job runs failed" in p for p in problems)
     # the test settings have no worker or beat running: those are reported too
     assert "worker is down" in problems and "beat is down" in problems
+
+
+def test_prune_keeps_a_job_s_last_run_even_when_its_first_attempt_is_old(user):
+    job = make_job(user)
+    first = JobRun.objects.create(
+        job=job, trigger="schedule", scheduled_for=timezone.now(), status="retrying"
+    )
+    retry = JobRun.objects.create(
+        job=job,
+        trigger="retry",
+        attempt=2,
+        retry_of=first,
+        scheduled_for=timezone.now(),
+        status="failed",
+    )
+    age(JobRun, first.pk, 200)
+    age(JobRun, retry.pk, 200)
+    job.last_run = retry
+    job.save()
+    call_command("prune", "--no-progress")
+    assert list(JobRun.objects.values_list("pk", flat=True)) == [retry.pk]
+    job.refresh_from_db()
+    assert job.last_run_id == retry.pk

@@ -1,8 +1,10 @@
 from __future__ import annotations
 
+import json
 from datetime import UTC
 
 from django.conf import settings
+from django.utils.dateparse import parse_datetime
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -27,11 +29,25 @@ from .serializers import _datetime
 MAX_PARAMS_BYTES = 10_000
 
 
+class OffsetDateTimeField(serializers.DateTimeField):
+    """An ISO 8601 time that says its offset: a bare "09:00" would silently mean UTC."""
+
+    def to_internal_value(self, value):
+        parsed = parse_datetime(value.strip()) if isinstance(value, str) else None
+        if parsed is not None and parsed.tzinfo is None:
+            self.fail("no_offset")
+        return super().to_internal_value(value)
+
+    default_error_messages = {
+        "no_offset": "Give the time zone offset (e.g. 2026-12-01T09:00:00+01:00 or …Z)."
+    }
+
+
 class ScheduleSerializer(serializers.Serializer):
     """`once` needs run_at; `interval` every + period; `cron` a 5-field expression."""
 
     type = serializers.ChoiceField(choices=[ONCE, INTERVAL, CRON])
-    run_at = serializers.DateTimeField(required=False, help_text="once: when (future).")
+    run_at = OffsetDateTimeField(required=False, help_text="once: when (future), with offset.")
     every = serializers.IntegerField(required=False, min_value=1, max_value=100_000)
     period = serializers.ChoiceField(choices=list(PERIODS), required=False)
     expression = serializers.CharField(
@@ -39,7 +55,9 @@ class ScheduleSerializer(serializers.Serializer):
     )
 
     def validate(self, attrs):
-        kind = attrs["type"]
+        kind = attrs.get("type")  # a PATCH validates this partially: check it here
+        if kind is None:
+            raise serializers.ValidationError({"type": ["This field is required."]})
         required = {ONCE: ["run_at"], INTERVAL: ["every", "period"], CRON: ["expression"]}[kind]
         missing = {name: ["Required for this type."] for name in required if name not in attrs}
         if missing:
@@ -85,7 +103,7 @@ class JobWriteSerializer(serializers.Serializer):
     def validate_params(self, value):
         if not isinstance(value, dict):
             raise serializers.ValidationError("Expected an object.")
-        if len(serializers.JSONField().to_representation(value) or "") > MAX_PARAMS_BYTES:
+        if len(json.dumps(value)) > MAX_PARAMS_BYTES:
             raise serializers.ValidationError("Too large.")
         return value
 

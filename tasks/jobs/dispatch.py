@@ -18,6 +18,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from audit.services import record
 from tasks.models import Job, JobRun
 
 from . import kinds
@@ -57,8 +58,12 @@ def _dispatch_batch(now: datetime, batch: int) -> int:
     runs = []
     for job in jobs:
         slot = job.next_run_at
+        try:
+            job.next_run_at = next_after(from_job(job), ZoneInfo(job.timezone), now, anchor=slot)
+        except Exception as exc:  # e.g. a schedule row an operator broke: not everyone's tick
+            _set_aside(job, exc)
+            continue
         runs.append(JobRun(job=job, trigger=JobRun.Trigger.SCHEDULE, scheduled_for=slot))
-        job.next_run_at = next_after(from_job(job), ZoneInfo(job.timezone), now, anchor=slot)
         if job.next_run_at is None:
             job.status = Job.Status.COMPLETED
         job.updated_at = now
@@ -68,7 +73,24 @@ def _dispatch_batch(now: datetime, batch: int) -> int:
     return len(jobs)
 
 
-def publish_pending(*, now: datetime | None = None, limit: int = 5000) -> int:
+def _set_aside(job: Job, exc: Exception) -> None:
+    """Pause a job whose schedule can't be evaluated, so it can't stall the dispatcher."""
+    log.exception("job %s: schedule can't be evaluated; pausing it", job.pk)
+    job.status = Job.Status.PAUSED
+    job.updated_at = timezone.now()
+    record(
+        action="job.auto_paused",
+        target=job,
+        details={
+            "reason": "schedule can't be evaluated",
+            "error": f"{exc.__class__.__name__}: {exc}",
+        },
+    )
+
+
+def publish_pending(
+    *, now: datetime | None = None, limit: int = 5000, ids: list[int] | None = None
+) -> int:
     """Send a message for each queued run that is due and has none yet (the outbox step).
 
     Rows are marked `enqueued_at` before publishing; if the broker refuses, the marks are
@@ -77,12 +99,12 @@ def publish_pending(*, now: datetime | None = None, limit: int = 5000) -> int:
     """
     now = now or timezone.now()
     with transaction.atomic():
-        rows = list(
-            JobRun.objects.select_for_update(skip_locked=True, of=("self",))
-            .filter(status=JobRun.Status.QUEUED, enqueued_at__isnull=True, scheduled_for__lte=now)
-            .order_by("scheduled_for", "id")
-            .values_list("pk", "job__kind")[:limit]
+        pending = JobRun.objects.select_for_update(skip_locked=True, of=("self",)).filter(
+            status=JobRun.Status.QUEUED, enqueued_at__isnull=True, scheduled_for__lte=now
         )
+        if ids is not None:  # just these (a run-now request doesn't send the backlog)
+            pending = pending.filter(pk__in=ids)
+        rows = list(pending.order_by("scheduled_for", "id").values_list("pk", "job__kind")[:limit])
         if not rows:
             return 0
         JobRun.objects.filter(pk__in=[pk for pk, _ in rows]).update(enqueued_at=now)

@@ -40,7 +40,7 @@ def run_execute(*, run_id: int) -> str | None:
     if run is None:  # the job was deleted meanwhile
         return None
     job = run.job
-    if job.status == Job.Status.CANCELLED:
+    if _should_not_run(job, run):
         JobRun.objects.filter(pk=run_id).update(
             status=RunStatus.CANCELLED, finished_at=now, updated_at=now
         )
@@ -59,6 +59,14 @@ def run_execute(*, run_id: int) -> str | None:
         log.exception("job run %s failed", run_id)
         return _fail(run, f"{exc.__class__.__name__}: {exc}", retry=True)
     return _succeed(run, result)
+
+
+def _should_not_run(job: Job, run: JobRun) -> bool:
+    """Cancelled jobs and deactivated owners run nothing; a paused job runs only what
+    someone asked for by hand (its queued scheduled runs and retries are dropped)."""
+    if job.status == Job.Status.CANCELLED or not job.owner.is_active:
+        return True
+    return job.status == Job.Status.PAUSED and run.trigger != JobRun.Trigger.MANUAL
 
 
 def run_lost(*, run_id: int) -> str | None:
@@ -94,7 +102,8 @@ def _fail(run: JobRun, error: str, *, retry: bool) -> str | None:
     job = job.filter(pk=run.job_id).first()
     if job is None:  # deleted while the run was running: nothing left to record
         return None
-    retry = retry and run.attempt <= job.max_retries and job.status != Job.Status.CANCELLED
+    runnable = job.status in (Job.Status.ACTIVE, Job.Status.COMPLETED)  # not paused/cancelled
+    retry = retry and run.attempt <= job.max_retries and runnable
     status = RunStatus.RETRYING if retry else RunStatus.FAILED
     error = error[:MAX_ERROR_LENGTH]
     if not _finish(run, status, now, error=error):

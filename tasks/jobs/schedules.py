@@ -115,20 +115,24 @@ def upcoming(schedule: Schedule, tz, start: datetime | None, count: int = 5) -> 
 
 
 def beat_row(schedule: Schedule, tz_name: str) -> dict:
-    """The Job fields pointing at this schedule's row (shared rows are reused)."""
+    """The Job fields pointing at this schedule's row (shared rows are reused).
+
+    The beat tables have no unique constraints (operators add rows in the admin too), so
+    the first matching row is taken rather than get_or_create, which fails on duplicates.
+    """
+    none = {"crontab": None, "interval": None, "clocked": None}
     if schedule.type == ONCE:
-        row, _ = ClockedSchedule.objects.get_or_create(clocked_time=schedule.run_at)
-        return {"clocked": row, "crontab": None, "interval": None}
+        return none | {"clocked": _row(ClockedSchedule, clocked_time=schedule.run_at)}
     if schedule.type == INTERVAL:
-        row, _ = IntervalSchedule.objects.get_or_create(
-            every=schedule.every, period=schedule.period
-        )
-        return {"interval": row, "crontab": None, "clocked": None}
+        row = _row(IntervalSchedule, every=schedule.every, period=schedule.period)
+        return none | {"interval": row}
     fields = dict(zip(CRON_FIELDS, schedule.expression.split(), strict=True))
-    row = CrontabSchedule.objects.filter(timezone=tz_name, **fields).order_by("id").first()
-    if row is None:
-        row = CrontabSchedule.objects.create(timezone=tz_name, **fields)
-    return {"crontab": row, "interval": None, "clocked": None}
+    return none | {"crontab": _row(CrontabSchedule, timezone=tz_name, **fields)}
+
+
+def _row(model, **fields):
+    row = model.objects.filter(**fields).order_by("id").first()
+    return row or model.objects.create(**fields)
 
 
 def from_job(job) -> Schedule:

@@ -216,7 +216,7 @@ def job_run_now(*, job: Job, actor) -> JobRun:
         raise _conflict("A cancelled job can't run.")
     run = JobRun.objects.create(job=job, trigger=JobRun.Trigger.MANUAL, scheduled_for=_now())
     record(actor=actor, action="job.run_requested", target=job, details={"run_id": run.pk})
-    transaction.on_commit(publish_pending)
+    transaction.on_commit(lambda: publish_pending(ids=[run.pk]))
     return run
 
 

@@ -98,6 +98,8 @@ def test_timezone_defaults_to_the_owner_s(user_client, user):
         ({"max_retries": 99}, "max_retries"),
         ({"name": ""}, "name"),
         ({"name": "a\x00b"}, "name"),
+        ({"schedule": {"type": "once", "run_at": "2030-01-01T09:00:00"}}, "schedule"),
+        ({"params": {"message": "x", "padding": "y" * 20_000}}, "params"),
     ],
 )
 def test_bad_input_is_a_400_with_field_details_and_creates_nothing(user_client, body, field):
@@ -234,3 +236,24 @@ def test_created_notification_follows_notify_on(user_client, user):
     create(user_client, notify_on=["created"])
     create(user_client, notify_on=["failed"])
     assert Notification.objects.filter(kind="job_created").count() == 1
+
+
+def test_patch_with_a_partial_schedule_is_a_400(user_client, user):
+    job = make_job(user, schedule="interval")
+    for schedule in [{}, {"every": 5}, {"type": "interval"}, {"type": "once"}]:
+        response = user_client.patch(f"{URL}{job.pk}/", {"schedule": schedule}, format="json")
+        assert response.status_code == 400, (schedule, response.json())
+        assert "schedule" in response.json()["error"]["details"]
+
+
+def test_duplicate_shared_schedule_rows_do_not_break_creation(user_client):
+    from django_celery_beat.models import ClockedSchedule, IntervalSchedule
+
+    run_at = in_seconds(3600).replace(microsecond=0)
+    ClockedSchedule.objects.bulk_create([ClockedSchedule(clocked_time=run_at)] * 2)
+    IntervalSchedule.objects.bulk_create([IntervalSchedule(every=15, period="minutes")] * 2)
+    for schedule in [
+        {"type": "once", "run_at": iso(run_at)},
+        {"type": "interval", "every": 15, "period": "minutes"},
+    ]:
+        assert create(user_client, schedule=schedule).status_code == 201

@@ -149,3 +149,18 @@ def test_sweeper_resends_lost_messages_and_fails_runs_of_dead_workers(user, no_p
     dead.refresh_from_db()
     assert dead.status == "retrying" and "worker" in dead.error
     assert JobRun.objects.filter(retry_of=dead, attempt=2, status="queued").exists()
+
+
+def test_a_job_whose_schedule_breaks_is_set_aside_not_blocking_the_others(user, no_publish):
+    from django_celery_beat.models import CrontabSchedule
+
+    broken = make_due(user, ago=timedelta(seconds=1), schedule="0 9 * * *")
+    healthy = make_due(user, ago=timedelta(seconds=1))
+    CrontabSchedule.objects.filter(pk=broken.crontab_id).update(minute="99")  # an operator's edit
+    assert dispatch.dispatch_due() == 2
+    broken.refresh_from_db()
+    assert broken.status == "paused" and not broken.runs.exists()
+    assert healthy.runs.count() == 1
+    from audit.models import AuditEvent
+
+    assert AuditEvent.objects.get(action="job.auto_paused").details["reason"]

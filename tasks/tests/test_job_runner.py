@@ -157,3 +157,21 @@ def test_a_job_deleted_while_its_run_runs_is_left_alone(user, monkeypatch):
     monkeypatch.setattr(reminder, "run", delete_then_fail)
     assert runner.run_execute(run_id=run.pk) is None
     assert not JobRun.objects.exists()
+
+
+def test_a_paused_job_runs_only_what_was_asked_for_by_hand(user, failing):
+    job = make_job(user, schedule="interval", max_retries=3)
+    Job.objects.filter(pk=job.pk).update(status="paused")
+    scheduled = queued_run(job)
+    assert runner.run_execute(run_id=scheduled.pk) == "cancelled"
+    manual = JobRun.objects.create(job=job, trigger="manual", scheduled_for=timezone.now())
+    assert runner.run_execute(run_id=manual.pk) == "failed"  # ran; no retry while paused
+    assert not JobRun.objects.filter(retry_of=manual).exists()
+
+
+def test_a_deactivated_owner_s_runs_are_dropped(user):
+    job = make_job(user)
+    run = queued_run(job)
+    type(user).objects.filter(pk=user.pk).update(is_active=False)
+    assert runner.run_execute(run_id=run.pk) == "cancelled"
+    assert not Notification.objects.exists()

@@ -6,6 +6,7 @@ SMTP, and arrives exactly once.
 
 from __future__ import annotations
 
+import logging
 import os
 import subprocess
 import sys
@@ -128,6 +129,7 @@ def test_runs_wait_out_a_broker_outage_and_run_once(private_redis, not_eager, us
     from tasks.celery_tasks import dispatch_jobs
     from tasks.jobs.services import job_run_now
 
+    caplog.set_level(logging.WARNING, logger="tasks.jobs.dispatch")  # see the outbox test
     private_redis.start()
     use_broker(private_redis.url)
     private_redis.stop()  # the broker is now unreachable

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from django.core.management.base import BaseCommand, CommandError
-from django.db.models import Count, Q
+from django.db.models import Q
 
 from accounts import services
 from accounts.models import User, normalize_email
+from operations.selectors import users_with_counts
 from taskplatform.api.errors import ApplicationError
 
 
@@ -63,9 +64,7 @@ class Command(BaseCommand):
         return None
 
     def _list(self, *, search=None, inactive=False, staff=False, **options):
-        users = User.objects.annotate(
-            job_count=Count("jobs", distinct=True), task_count=Count("tasks", distinct=True)
-        ).order_by("email")
+        users = users_with_counts().order_by("email")
         if search:
             users = users.filter(Q(email__icontains=search) | Q(full_name__icontains=search))
         if inactive:
