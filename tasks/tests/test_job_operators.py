@@ -103,3 +103,15 @@ def test_run_job_inline_failure_exits_non_zero(user, monkeypatch):
     job = make_job(user, max_retries=0)
     with pytest.raises(CommandError, match="boom"):
         call_command("run_job", str(job.pk), "--inline")
+
+
+def test_view_only_staff_cannot_use_the_job_actions(client, user, staff_user):
+    from django.contrib.auth.models import Permission
+
+    staff_user.user_permissions.add(Permission.objects.get(codename="view_job"))
+    client.force_login(staff_user)
+    job = make_job(user)
+    assert client.get(JOBS).status_code == 200
+    client.post(JOBS, {"action": "pause", "_selected_action": [job.pk]})
+    job.refresh_from_db()
+    assert job.status == "active"
