@@ -6,6 +6,7 @@ from django.contrib import admin
 
 from taskplatform.admin_tools import HistoryAdmin, ViewOnlyAdmin, apply_service
 
+from .job_forms import JobCreateForm
 from .jobs import services
 from .models import Job, JobRun
 
@@ -26,9 +27,55 @@ class JobAdmin(HistoryAdmin):
     search_fields = ("name", "owner__email")
     date_hierarchy = "created_at"
     list_select_related = ("owner", "last_run")
-    # edits go through the services (validation, next_run_at, audit): the admin shows
-    # jobs and acts on them, it does not edit their fields
+    # changes go through the services (validation, next_run_at, audit): the admin creates
+    # jobs with the API's checks and acts on them; it does not edit their fields
     actions = ["pause", "resume", "cancel", "run_now"]
+    add_form = JobCreateForm
+
+    def has_add_permission(self, request):
+        return request.user.has_perm("tasks.add_job")
+
+    def get_form(self, request, obj=None, **kwargs):
+        if obj is None:
+            return self.add_form
+        return super().get_form(request, obj, **kwargs)
+
+    def get_fieldsets(self, request, obj=None):
+        if obj is None:
+            return [
+                (None, {"fields": ["owner", "name", "kind", "params"]}),
+                (
+                    "Schedule",
+                    {
+                        "fields": [
+                            "schedule_type",
+                            "run_at",
+                            "every",
+                            "period",
+                            "expression",
+                            "timezone",
+                        ]
+                    },
+                ),
+                ("Behaviour", {"fields": ["notify_on", "max_retries"]}),
+            ]
+        return super().get_fieldsets(request, obj)
+
+    def get_readonly_fields(self, request, obj=None):
+        return super().get_readonly_fields(request, obj) if obj else []
+
+    def save_form(self, request, form, change):
+        if change:
+            return super().save_form(request, form, change)
+        return form.create(actor=request.user)  # the service saves it (and audits, notifies)
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            super().save_model(request, obj, form, change)
+
+    def save_related(self, request, form, formsets, change):
+        if change:
+            super().save_related(request, form, formsets, change)
 
     @admin.display(description="last run")
     def last_run_status(self, job: Job) -> str:

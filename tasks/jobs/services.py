@@ -64,6 +64,15 @@ def _first_run(schedule: Schedule, tz_name: str, now: datetime) -> datetime:
     return first
 
 
+def job_validate(
+    *, owner, kind: str, params: dict, schedule: Schedule, timezone: str
+) -> tuple[dict, datetime]:
+    """The checks a new job must pass (ApplicationError with field details if not):
+    returns the cleaned params and the first run time."""
+    params = validate_params(kind=kind, params=params, owner=owner)
+    return params, _first_run(schedule, timezone, _now())
+
+
 @transaction.atomic
 def job_create(
     *,
@@ -75,9 +84,12 @@ def job_create(
     timezone: str = "UTC",
     notify_on: list[str] | tuple[str, ...] = ("failed",),
     max_retries: int = 3,
+    actor=None,
 ) -> Job:
-    params = validate_params(kind=kind, params=params, owner=owner)
-    next_run_at = _first_run(schedule, timezone, _now())
+    """Create a job for `owner` (`actor`: who did it, if not the owner — an operator)."""
+    params, next_run_at = job_validate(
+        owner=owner, kind=kind, params=params, schedule=schedule, timezone=timezone
+    )
     job = Job.objects.create(
         owner=owner,
         name=name,
@@ -90,7 +102,7 @@ def job_create(
         **beat_row(schedule, timezone),
     )
     record(
-        actor=owner,
+        actor=actor or owner,
         action="job.created",
         target=job,
         details={"kind": kind, "schedule": schedule.as_dict(), "timezone": timezone},

@@ -24,7 +24,7 @@ def test_admin_lists_jobs_and_runs_with_filters(admin_client, user):
         admin_client.get(JOBS, {"status__exact": "active", "kind": "reminder"}).status_code == 200
     )
     assert admin_client.get(f"{JOBS}{job.pk}/change/").status_code == 200
-    assert admin_client.get(f"{JOBS}add/").status_code == 403
+    assert admin_client.get(f"{JOBS}add/").status_code == 200  # the create form
     assert admin_client.get(RUNS, {"status__exact": "queued"}).status_code == 200
     assert admin_client.get(f"{RUNS}add/").status_code == 403
 
@@ -115,3 +115,108 @@ def test_view_only_staff_cannot_use_the_job_actions(client, user, staff_user):
     client.post(JOBS, {"action": "pause", "_selected_action": [job.pk]})
     job.refresh_from_db()
     assert job.status == "active"
+
+
+def test_operators_create_jobs_in_the_admin_with_the_api_s_checks(admin_client, user):
+    assert admin_client.get(f"{JOBS}add/").status_code == 200
+    base = {
+        "owner": user.pk,
+        "name": "Ops reminder",
+        "kind": "reminder",
+        "params": '{"message": "Stand-up"}',
+        "timezone": "Europe/Berlin",
+        "notify_on": ["failed"],
+        "max_retries": 2,
+    }
+    bad = [
+        {"schedule_type": "cron", "expression": "61 * * * *"},
+        {"schedule_type": "once", "run_at": "2001-01-01T09:00:00+00:00"},
+        {"schedule_type": "interval", "every": 5},
+        {"schedule_type": "cron", "expression": "0 9 * * *", "params": "{}"},
+    ]
+    for extra in bad:
+        response = admin_client.post(f"{JOBS}add/", base | extra)
+        assert response.status_code == 200, extra  # the form again, with the error
+        assert b"errorlist" in response.content
+    assert not Job.objects.exists()
+    response = admin_client.post(
+        f"{JOBS}add/", base | {"schedule_type": "cron", "expression": "0 9 * * 1-5"}
+    )
+    assert response.status_code == 302
+    job = Job.objects.get()
+    assert (job.owner, job.kind, job.timezone, job.max_retries) == (
+        user,
+        "reminder",
+        "Europe/Berlin",
+        2,
+    )
+    assert job.params == {"message": "Stand-up"} and job.next_run_at and job.crontab_id
+    assert AuditEvent.objects.get(action="job.created").actor_email == "root@example.com"
+
+
+def test_create_job_command(user, capsys):
+    call_command(
+        "create_job",
+        "--owner",
+        user.email,
+        "--name",
+        "CLI digest",
+        "--kind",
+        "task_digest",
+        "--cron",
+        "0 8 * * 1-5",
+        "--timezone",
+        "Asia/Tokyo",
+    )
+    assert "created; first run" in capsys.readouterr().out
+    job = Job.objects.get()
+    assert job.timezone == "Asia/Tokyo" and job.crontab.minute == "0"
+    call_command(
+        "create_job",
+        "--owner",
+        user.email,
+        "--name",
+        "Every 2h",
+        "--kind",
+        "reminder",
+        "--params",
+        '{"message": "Drink water"}',
+        "--every",
+        "2",
+        "--period",
+        "hours",
+    )
+    assert Job.objects.filter(interval__every=2, interval__period="hours").exists()
+    for bad, message in [
+        (["--cron", "61 * * * *"], "expression"),
+        (["--at", "2001-01-01T00:00:00Z"], "future"),
+        (["--every", "1", "--params", "{}"], "message"),
+        (["--every", "1", "--params", "not json"], "not JSON"),
+        (["--every", "1", "--timezone", "Mars/Base"], "timezone"),
+    ]:
+        with pytest.raises(CommandError, match=message):
+            call_command(
+                "create_job",
+                "--owner",
+                user.email,
+                "--name",
+                "x",
+                "--kind",
+                "reminder",
+                "--params",
+                '{"message": "x"}',
+                *bad,
+            )
+    with pytest.raises(CommandError, match="No active user"):
+        call_command(
+            "create_job",
+            "--owner",
+            "ghost@example.com",
+            "--name",
+            "x",
+            "--kind",
+            "reminder",
+            "--every",
+            "1",
+        )
+    assert Job.objects.count() == 2
