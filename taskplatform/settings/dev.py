@@ -13,3 +13,6 @@ REST_FRAMEWORK["DEFAULT_RENDERER_CLASSES"] = [
     "rest_framework.renderers.JSONRenderer",
     "rest_framework.renderers.BrowsableAPIRenderer",
 ]
+# `make run` serves the admin's and the API docs' static files straight from the apps (no
+# collectstatic step); production images run collectstatic (Dockerfile)
+WHITENOISE_USE_FINDERS = True

@@ -144,3 +144,22 @@ def test_three_processes_write_to_the_embedded_sqlite_at_once_without_lock_error
         **env,
     )
     assert count.stdout.strip() == "180"
+
+
+def test_make_run_serves_the_admin_and_docs_static_files(settings):
+    """The embedded default has no collectstatic step: WhiteNoise finds files in the apps."""
+    from django.test import RequestFactory
+    from whitenoise.middleware import WhiteNoiseMiddleware
+
+    from taskplatform.settings import dev
+
+    assert dev.WHITENOISE_USE_FINDERS is True
+    settings.WHITENOISE_USE_FINDERS = True
+    settings.STATIC_ROOT = None
+    middleware = WhiteNoiseMiddleware(lambda request: None)
+    for path in [
+        "/static/admin/css/base.css",
+        "/static/drf_spectacular_sidecar/swagger-ui-dist/swagger-ui-bundle.js",
+    ]:
+        response = middleware(RequestFactory().get(path))
+        assert response is not None and response.status_code == 200, path
