@@ -220,3 +220,24 @@ def test_create_job_command(user, capsys):
             "1",
         )
     assert Job.objects.count() == 2
+
+
+def test_list_tasks(user, other_user, capsys):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from tasks.tests.factories import TaskFactory
+
+    TaskFactory(owner=user, title="Late report", due_at=timezone.now() - timedelta(days=1))
+    TaskFactory(owner=other_user, title="Someone else's", status="done")
+    call_command("list_tasks")
+    out = capsys.readouterr().out
+    assert "Late report" in out and "Someone else's" in out and "2 of 2 task(s)" in out
+    call_command("list_tasks", "--overdue", "--owner", user.email)
+    out = capsys.readouterr().out
+    assert "Late report" in out and "1 of 1" in out
+    call_command("list_tasks", "--status", "done", "--search", "else")
+    assert "1 of 1" in capsys.readouterr().out
+    with pytest.raises(CommandError, match="No user"):
+        call_command("list_tasks", "--owner", "ghost@example.com")
