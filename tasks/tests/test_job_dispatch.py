@@ -164,3 +164,14 @@ def test_a_job_whose_schedule_breaks_is_set_aside_not_blocking_the_others(user, 
     from audit.models import AuditEvent
 
     assert AuditEvent.objects.get(action="job.auto_paused").details["reason"]
+
+
+def test_each_run_message_carries_its_kind_s_time_limits(monkeypatch):
+    from tasks.celery_tasks import run_job
+
+    sent = {}
+    monkeypatch.setattr(run_job, "apply_async", lambda args, **kwargs: sent.update(kwargs))
+    assert dispatch._publish(7, "file_cleanup") is True
+    assert (sent["soft_time_limit"], sent["time_limit"], sent["queue"]) == (600, 630, "default")
+    assert dispatch._publish(8, "reminder") is True
+    assert (sent["soft_time_limit"], sent["time_limit"]) == (60, 90)
