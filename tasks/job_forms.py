@@ -78,9 +78,9 @@ class JobCreateForm(forms.ModelForm):
                 timezone=valid["timezone"],
             )
         except serializers.ValidationError as exc:
-            raise forms.ValidationError(_flatten(exc.detail)) from None
+            raise forms.ValidationError(flatten_errors(exc.detail)) from None
         except ApplicationError as exc:
-            raise forms.ValidationError(_flatten(exc.details) or exc.message) from None
+            raise forms.ValidationError(flatten_errors(exc.details) or exc.message) from None
         self.validated = valid
         return data
 
@@ -88,14 +88,15 @@ class JobCreateForm(forms.ModelForm):
         return services.job_create(owner=self.cleaned_data["owner"], actor=actor, **self.validated)
 
 
-def _flatten(detail, prefix: str = "") -> list[str]:
+def flatten_errors(detail, prefix: str = "") -> list[str]:
     """DRF's nested error details as lines like "schedule.run_at: …"."""
     if isinstance(detail, dict):
-        return [
-            line
-            for key, value in detail.items()
-            for line in _flatten(value, f"{prefix}{key}." if key != "non_field_errors" else prefix)
-        ]
+        lines = []
+        for key, value in detail.items():
+            lines += flatten_errors(
+                value, prefix if key == "non_field_errors" else f"{prefix}{key}."
+            )
+        return lines
     if isinstance(detail, list):
-        return [line for item in detail for line in _flatten(item, prefix)]
+        return [line for item in detail for line in flatten_errors(item, prefix)]
     return [f"{prefix.rstrip('.')}: {detail}" if prefix else str(detail)]

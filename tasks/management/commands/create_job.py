@@ -10,7 +10,7 @@ from rest_framework import serializers
 from accounts.models import User, normalize_email
 from taskplatform.api.errors import ApplicationError
 from tasks.api.job_serializers import JobWriteSerializer
-from tasks.job_forms import _flatten
+from tasks.job_forms import flatten_errors
 from tasks.jobs import kinds
 from tasks.jobs.schedules import PERIODS
 from tasks.jobs.services import job_create
@@ -64,8 +64,8 @@ class Command(BaseCommand):
             form.is_valid(raise_exception=True)
             job = job_create(owner=owner, **form.validated_data)
         except serializers.ValidationError as exc:
-            raise CommandError("; ".join(_flatten(exc.detail))) from None
+            raise CommandError("; ".join(flatten_errors(exc.detail))) from None
         except ApplicationError as exc:
-            raise CommandError("; ".join(_flatten(exc.details)) or exc.message) from None
+            raise CommandError("; ".join(flatten_errors(exc.details)) or exc.message) from None
         next_run = job.next_run_at.isoformat(timespec="seconds")
         self.stdout.write(self.style.SUCCESS(f"Job {job.pk} created; first run {next_run}."))
