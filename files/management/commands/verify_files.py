@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
-from accounts.models import User, normalize_email
+from accounts.cli import user_by_email
 from files.models import StoredFile
 from files.services import file_verify
 
@@ -20,10 +20,7 @@ class Command(BaseCommand):
     def handle(self, *args, owner=None, no_progress=False, **options):
         files = StoredFile.objects.select_related("owner").order_by("id")
         if owner:
-            user = User.objects.filter(email=normalize_email(owner)).first()
-            if user is None:
-                raise CommandError(f"No user with the email {owner}.")
-            files = files.filter(owner=user)
+            files = files.filter(owner=user_by_email(owner))
         total = files.count()
         corrupted = []
         bar = tqdm(total=total, unit="file", disable=no_progress or total == 0, file=self.stderr)

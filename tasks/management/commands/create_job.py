@@ -7,7 +7,7 @@ import json
 from django.core.management.base import BaseCommand, CommandError
 from rest_framework import serializers
 
-from accounts.models import User, normalize_email
+from accounts.cli import user_by_email
 from taskplatform.api.errors import ApplicationError
 from tasks.api.job_serializers import JobWriteSerializer
 from tasks.job_forms import flatten_errors
@@ -36,9 +36,7 @@ class Command(BaseCommand):
         parser.add_argument("--max-retries", type=int, default=3)
 
     def handle(self, *args, **o):
-        owner = User.objects.filter(email=normalize_email(o["owner"]), is_active=True).first()
-        if owner is None:
-            raise CommandError(f"No active user with the email {o['owner']}.")
+        owner = user_by_email(o["owner"], active_only=True)
         try:
             params = json.loads(o["params"])
         except json.JSONDecodeError as exc:

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand
 
-from accounts.models import User, normalize_email
+from accounts.cli import user_by_email
 from tasks.jobs import kinds
 from tasks.models import Job
 
@@ -21,10 +21,7 @@ class Command(BaseCommand):
     def handle(self, *args, owner=None, status=None, kind=None, limit=100, **options):
         jobs = Job.objects.select_related("owner", "last_run").order_by("-created_at", "-id")
         if owner:
-            user = User.objects.filter(email=normalize_email(owner)).first()
-            if user is None:
-                raise CommandError(f"No user with the email {owner}.")
-            jobs = jobs.filter(owner=user)
+            jobs = jobs.filter(owner=user_by_email(owner))
         if status:
             jobs = jobs.filter(status=status)
         if kind:

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand
 from django.db.models import Q
 from django.utils import timezone
 
-from accounts.models import User, normalize_email
+from accounts.cli import user_by_email
 from tasks.models import Priority, Task
 
 
@@ -25,10 +25,7 @@ class Command(BaseCommand):
     ):
         tasks = Task.objects.select_related("owner").order_by("-created_at", "-id")
         if owner:
-            user = User.objects.filter(email=normalize_email(owner)).first()
-            if user is None:
-                raise CommandError(f"No user with the email {owner}.")
-            tasks = tasks.filter(owner=user)
+            tasks = tasks.filter(owner=user_by_email(owner))
         if status:
             tasks = tasks.filter(status=status)
         if overdue:
