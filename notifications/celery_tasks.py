@@ -11,18 +11,22 @@ from celery import shared_task
 from . import services
 
 
-@shared_task(name="notifications.send_notification", queue="notifications", acks_late=True)
-def send_notification(notification_id: int) -> dict[str, int]:
+@shared_task(
+    bind=True, name="notifications.send_notification", queue="notifications", acks_late=True
+)
+def send_notification(self, notification_id: int) -> dict[str, int]:
     """Send this notification (claimed first, so a redelivery sends nothing) and any other
     due ones, in one batch over one SMTP connection."""
-    return services.notifications_send_due(first_id=notification_id)
+    return services.notifications_send_due(
+        first_id=notification_id, message_id=self.request.id or ""
+    )
 
 
-@shared_task(name="notifications.send_pending", queue="notifications", acks_late=True)
-def send_pending_notifications(slot: int = 0) -> dict[str, int]:
+@shared_task(bind=True, name="notifications.send_pending", queue="notifications", acks_late=True)
+def send_pending_notifications(self, slot: int = 0) -> dict[str, int]:
     """Send every due notification, batch by batch (queued by notify() after commit)."""
     services.sender_started(slot)
-    return services.notifications_send_due()
+    return services.notifications_send_due(message_id=self.request.id or "")
 
 
 @shared_task(name="notifications.sweep", queue="maintenance", acks_late=True)

@@ -62,19 +62,41 @@ def build_message(notification) -> EmailMultiAlternatives:
     return message
 
 
+class ServerUnreachable(Exception):
+    """The mail server could not be reached, so no message was handed over: not the message's
+    fault, and no reason to spend one of its attempts."""
+
+
+def _connect():
+    try:
+        return _open_connection()
+    except (OSError, smtplib.SMTPException) as exc:  # refused, timed out, no such host, TLS…
+        close_connection()
+        raise ServerUnreachable(f"{type(exc).__name__}: {exc}") from exc
+
+
 def send(message: EmailMultiAlternatives) -> str:
     """Send one message on the shared connection; returns the provider's message id."""
     try:
-        _open_connection().send_messages([message])
+        _connect().send_messages([message])
     except (TimeoutError, smtplib.SMTPServerDisconnected, ConnectionError):
         close_connection()  # the server dropped an idle connection: one fresh try
-        _open_connection().send_messages([message])
+        _connect().send_messages([message])
     status = getattr(message, "anymail_status", None)
     return (getattr(status, "message_id", None) or message.extra_headers["Message-ID"])[:255]
 
 
+def is_unreachable(exc: BaseException) -> bool:
+    """The server (or provider's API) could not be reached at all."""
+    if isinstance(exc, ServerUnreachable):
+        return True
+    return isinstance(exc, AnymailRequestsAPIError) and getattr(exc, "status_code", 0) is None
+
+
 def is_transient(exc: BaseException) -> bool:
     """Worth retrying later (server busy or unreachable) rather than failing for good."""
+    if isinstance(exc, ServerUnreachable):
+        return True
     if isinstance(exc, smtplib.SMTPRecipientsRefused):
         return all(400 <= code < 500 for code, _ in exc.recipients.values())
     if isinstance(exc, smtplib.SMTPResponseException):

@@ -44,11 +44,19 @@ class Notification(TimestampedModel):
     # when a queued row is next due to be sent (now, or after a retry's back-off)
     next_attempt_at = models.DateTimeField(default=timezone.now)
     sent_at = models.DateTimeField(null=True, blank=True)
+    # the Celery message whose execution holds this row in `sending`: if the same message is
+    # delivered again (its worker was killed and the broker requeued it), it takes the row back
+    claimed_by = models.CharField(max_length=64, blank=True, default="")
 
     class Meta:
         ordering = ["-created_at", "-id"]
         indexes = [
             models.Index(fields=["user", "-created_at"], name="notif_user_created_idx"),
+            models.Index(
+                fields=["claimed_by"],
+                condition=models.Q(status="sending"),
+                name="notif_sending_claim_idx",
+            ),
             models.Index(fields=["status", "next_attempt_at"], name="notif_status_due_idx"),
             models.Index(fields=["status", "updated_at"], name="notif_status_updated_idx"),
             models.Index(fields=["kind"], name="notif_kind_idx"),

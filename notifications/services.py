@@ -112,12 +112,19 @@ def _kick() -> None:
             taken = True
         if taken:
             if not _publish(send_pending_notifications, (slot,)):
-                cache.delete(key)  # let the next notification try the broker again
+                _forget_kick(slot)  # let the next notification try the broker again
             return
 
 
+def _forget_kick(slot: int) -> None:
+    try:
+        cache.delete(KICK_KEY.format(slot))
+    except Exception:  # the mark expires by itself (NOTIFICATIONS_KICK_TTL_SECONDS)
+        log.warning("cache unavailable: the sender mark %s expires by itself", slot)
+
+
 def sender_started(slot: int) -> None:
-    cache.delete(KICK_KEY.format(slot))
+    _forget_kick(slot)
 
 
 def notify(
@@ -163,11 +170,14 @@ def notify(
 # --- claiming and delivering ----------------------------------------------------------------
 
 
-def notifications_claim(*, first_id: int | None = None, limit: int = CLAIM_BATCH) -> list:
+def notifications_claim(
+    *, first_id: int | None = None, limit: int = CLAIM_BATCH, claimed_by: str = ""
+) -> list:
     """Claim up to `limit` due queued rows (the given one first) by moving them to `sending`.
 
     Rows another worker holds are skipped (SKIP LOCKED); a row already claimed, sent or
-    failed is never claimed again, so a redelivered message does nothing.
+    failed is never claimed again, so a redelivered message does nothing. `claimed_by` (the
+    Celery message's id) is kept on the rows for `notifications_take_over`.
     """
     now = timezone.now()
     with transaction.atomic():
@@ -193,6 +203,7 @@ def notifications_claim(*, first_id: int | None = None, limit: int = CLAIM_BATCH
             status=Status.SENDING,
             attempts=F("attempts") + 1,
             updated_at=now,
+            claimed_by=claimed_by,
             # the Message-ID this attempt is sent with: known before sending, so a batch
             # is recorded as sent in one UPDATE (providers with ids of their own overwrite it)
             # (a random part per claim keeps it unique across databases and resets)
@@ -218,61 +229,96 @@ def backoff_seconds(attempt: int) -> float:
 
 
 def notifications_deliver(notifications: list[Notification]) -> dict[str, int]:
-    """Send claimed rows over one reused connection and record each outcome."""
-    now = timezone.now
+    """Send claimed rows over one reused connection and record each outcome as it happens.
+
+    Each outcome commits on its own, so a worker killed mid-batch leaves every message it
+    sent recorded as sent: only the one in flight can go out twice. When the server can't be
+    reached at all, the rest of the batch goes back to the queue without spending attempts.
+    """
     outcome = {"sent": 0, "retrying": 0, "failed": 0}
-    sent: list[int] = []
-    renamed: dict[int, str] = {}
-    for notification in notifications:
+    for index, notification in enumerate(notifications):
         try:
             if not notification.body_text:
                 _render_deferred(notification)
             provider_id = delivery.send(delivery.build_message(notification))
         except ContextGone as gone:
-            Notification.objects.filter(pk=notification.pk).update(
-                status=Status.FAILED, last_error=f"Not sent: {gone}", updated_at=now()
-            )
+            _finish(notification, Status.FAILED, last_error=f"Not sent: {gone}")
             outcome["failed"] += 1
             continue
         except Exception as exc:
             reason = f"{type(exc).__name__}: {exc}"[:2000]
+            if delivery.is_unreachable(exc):
+                waiting = _release(notifications[index:], reason)
+                outcome["retrying"] += waiting
+                outcome["failed"] += len(notifications) - index - waiting
+                break
             if delivery.is_transient(exc) and (
                 notification.attempts < settings.NOTIFICATIONS_MAX_ATTEMPTS
             ):
-                delay = backoff_seconds(notification.attempts)
-                Notification.objects.filter(pk=notification.pk).update(
-                    status=Status.QUEUED,
-                    last_error=reason,
-                    next_attempt_at=now() + timedelta(seconds=delay),
-                    updated_at=now(),
-                )
-                log.warning(
-                    "notification %s: transient error, retry in %.0fs: %s",
-                    notification.pk,
-                    delay,
-                    reason,
-                )
-                _enqueue([notification.pk], countdown=delay)
+                _retry_later(notification, reason, backoff_seconds(notification.attempts))
                 outcome["retrying"] += 1
             else:
-                Notification.objects.filter(pk=notification.pk).update(
-                    status=Status.FAILED, last_error=reason, updated_at=now()
-                )
+                _finish(notification, Status.FAILED, last_error=reason)
                 log.error("notification %s failed: %s", notification.pk, reason)
                 outcome["failed"] += 1
             continue
-        sent.append(notification.pk)
-        if provider_id != notification.provider_message_id:
-            renamed[notification.pk] = provider_id
-    sent_at = now()
-    with transaction.atomic():  # one commit a batch
-        Notification.objects.filter(pk__in=sent).update(
-            status=Status.SENT, sent_at=sent_at, updated_at=sent_at, last_error=""
+        sent_at = timezone.now()
+        _finish(
+            notification,
+            Status.SENT,
+            sent_at=sent_at,
+            last_error="",
+            **(
+                {"provider_message_id": provider_id}
+                if provider_id != notification.provider_message_id
+                else {}
+            ),
         )
-        for pk, provider_id in renamed.items():
-            Notification.objects.filter(pk=pk).update(provider_message_id=provider_id)
-    outcome["sent"] = len(sent)
+        outcome["sent"] += 1
     return outcome
+
+
+def _finish(notification: Notification, status: str, **fields: Any) -> None:
+    """Record one outcome of a row this sender holds (one short commit)."""
+    Notification.objects.filter(pk=notification.pk, status=Status.SENDING).update(
+        status=status, updated_at=timezone.now(), **fields
+    )
+
+
+def _retry_later(notification: Notification, reason: str, delay: float) -> None:
+    Notification.objects.filter(pk=notification.pk, status=Status.SENDING).update(
+        status=Status.QUEUED,
+        last_error=reason,
+        next_attempt_at=timezone.now() + timedelta(seconds=delay),
+        updated_at=timezone.now(),
+    )
+    log.warning(
+        "notification %s: transient error, retry in %.0fs: %s", notification.pk, delay, reason
+    )
+    _enqueue([notification.pk], countdown=delay)
+
+
+def _release(notifications: list[Notification], reason: str) -> int:
+    """The server is unreachable: put these rows back without spending their attempt, unless
+    they have waited longer than NOTIFICATIONS_GIVE_UP_AFTER_HOURS. Returns how many wait."""
+    now = timezone.now()
+    ids = [n.pk for n in notifications]
+    too_old = now - timedelta(hours=settings.NOTIFICATIONS_GIVE_UP_AFTER_HOURS)
+    holding = Notification.objects.filter(pk__in=ids, status=Status.SENDING)
+    holding.filter(created_at__lt=too_old).update(
+        status=Status.FAILED, last_error=f"Gave up: server unreachable ({reason})", updated_at=now
+    )
+    delay = backoff_seconds(1)
+    waiting = holding.update(
+        status=Status.QUEUED,
+        attempts=F("attempts") - 1,
+        last_error=reason,
+        next_attempt_at=now + timedelta(seconds=delay),
+        updated_at=now,
+    )
+    log.warning("mail server unreachable: %s notifications wait %.0fs: %s", waiting, delay, reason)
+    _enqueue(ids[:1], countdown=delay)
+    return waiting
 
 
 def _render_deferred(notification: Notification) -> None:
@@ -295,14 +341,35 @@ def kick_senders() -> None:
     transaction.on_commit(_kick)
 
 
-def notifications_send_due(*, first_id: int | None = None) -> dict[str, int]:
-    """Claim and deliver batches (the given row first) until nothing is due."""
+def notifications_send_due(*, first_id: int | None = None, message_id: str = "") -> dict[str, int]:
+    """Claim and deliver batches (the given row first) until nothing is due.
+
+    `message_id` is the Celery message's id: the same message delivered again means the
+    worker that had it died, and its unsent rows are taken back at once.
+    """
     total = {"sent": 0, "retrying": 0, "failed": 0}
-    while claimed := notifications_claim(first_id=first_id):
+    if message_id:
+        notifications_take_over(claimed_by=message_id)
+    while claimed := notifications_claim(first_id=first_id, claimed_by=message_id):
         first_id = None
         for key, value in notifications_deliver(claimed).items():
             total[key] += value
     return total
+
+
+def notifications_take_over(*, claimed_by: str) -> int:
+    """Rows still `sending` under this message's claim: the worker that claimed them died
+    (killed mid-batch) and the broker delivered the message again. Queue them again; the one
+    that was in flight may go out twice, every other one once."""
+    now = timezone.now()
+    mine = Notification.objects.filter(status=Status.SENDING, claimed_by=claimed_by)
+    mine.filter(attempts__gte=settings.NOTIFICATIONS_MAX_ATTEMPTS).update(
+        status=Status.FAILED, last_error="Its sender was lost on every attempt.", updated_at=now
+    )
+    taken = mine.update(status=Status.QUEUED, next_attempt_at=now, updated_at=now)
+    if taken:
+        log.warning("took back %s notifications from a sender that was lost", taken)
+    return taken
 
 
 # --- the sweeper and operator actions -------------------------------------------------------

@@ -76,3 +76,20 @@ def _forget_request_id(task_id=None, **kwargs):
     if token is not None:
         with contextlib.suppress(ValueError):  # set in another context: nothing to restore
             request_id_var.reset(token)
+
+
+# CELERY_DB_REUSE_MAX keeps connections across tasks (Celery's fixup then closes them only
+# every 2,000 tasks), so after a database restart a worker process would keep its dead
+# connection and fail every task with "the connection is closed". Django's own per-request
+# rule, applied per task: drop a connection that errored and no longer answers (or outlived
+# CONN_MAX_AGE), and health-check it before its next use (CONN_HEALTH_CHECKS).
+@signals.task_prerun.connect
+@signals.task_postrun.connect
+def _recycle_broken_db_connections(task=None, **kwargs):
+    if task is not None and getattr(task.request, "is_eager", False):
+        return  # runs inside its caller's transaction: not ours to close
+    from django.db import DatabaseError, InterfaceError, close_old_connections
+
+    # closing a dead connection may complain: it is gone either way
+    with contextlib.suppress(DatabaseError, InterfaceError):
+        close_old_connections()

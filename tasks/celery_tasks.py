@@ -20,10 +20,11 @@ def dispatch_jobs() -> int:
     return dispatch.dispatch_due()
 
 
-@shared_task(name="jobs.run", queue="default", acks_late=True)
-def run_job(run_id: int) -> str | None:
-    """One run; claims it first, so a redelivered message does nothing."""
-    return runner.run_execute(run_id=run_id)
+@shared_task(bind=True, name="jobs.run", queue="default", acks_late=True)
+def run_job(self, run_id: int) -> str | None:
+    """One run; claims it first, so a duplicate message does nothing (and the same message
+    redelivered after its worker died takes the run over)."""
+    return runner.run_execute(run_id=run_id, message_id=self.request.id or "")
 
 
 @shared_task(name="jobs.sweep", queue="maintenance", acks_late=True)

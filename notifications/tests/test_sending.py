@@ -316,3 +316,88 @@ def test_send_test_email_goes_through_the_configured_backend(smtp_server):
     notification = services.send_test_email(to_email="ops@example.com")
     assert notification.status == Status.SENT and notification.user is None
     assert smtp_server.messages[0].rcpt_tos == ["ops@example.com"]
+
+
+def test_an_unreachable_server_costs_no_attempt_and_one_connection_per_batch(
+    user, settings, monkeypatch
+):
+    from taskplatform.testing import free_port
+
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", free_port()
+    monkeypatch.setattr(services, "_enqueue", lambda ids, countdown=None: None)
+    rows = [
+        Notification.objects.create(
+            user=user, to_email=user.email, kind="reminder", subject="s", body_text="t"
+        )
+        for _ in range(3)
+    ]
+    connects = []
+    real_connect = services.delivery._connect
+    monkeypatch.setattr(services.delivery, "_connect", lambda: connects.append(1) or real_connect())
+    assert services.notifications_send_due() == {"sent": 0, "retrying": 3, "failed": 0}
+    assert len(connects) == 1  # the first message found the server down; the rest waited
+    for row in rows:
+        row.refresh_from_db()
+        assert row.status == Status.QUEUED and row.attempts == 0
+        assert row.next_attempt_at > timezone.now() and "ServerUnreachable" in row.last_error
+
+
+def test_rows_waiting_for_an_unreachable_server_give_up_after_days(user, settings, monkeypatch):
+    from taskplatform.testing import free_port
+
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", free_port()
+    monkeypatch.setattr(services, "_enqueue", lambda ids, countdown=None: None)
+    old = Notification.objects.create(
+        user=user, to_email=user.email, kind="reminder", subject="s", body_text="t"
+    )
+    Notification.objects.filter(pk=old.pk).update(
+        created_at=timezone.now() - timedelta(hours=settings.NOTIFICATIONS_GIVE_UP_AFTER_HOURS + 1)
+    )
+    assert services.notifications_send_due()["failed"] == 1
+    old.refresh_from_db()
+    assert old.status == Status.FAILED and old.last_error.startswith("Gave up")
+
+
+def test_each_sent_message_is_committed_before_the_next_is_sent(user, smtp_server, monkeypatch):
+    """A sender killed mid-batch leaves every message it sent recorded as sent."""
+    rows = [
+        Notification.objects.create(
+            user=user, to_email=user.email, kind="reminder", subject=f"m{i}", body_text="t"
+        )
+        for i in range(4)
+    ]
+    real_send = services.delivery.send
+    sent = []
+
+    def killed_on_the_third(message):
+        if len(sent) == 2:
+            raise SystemExit("worker killed")  # nothing after this line runs, like kill -9
+        sent.append(message.subject)
+        return real_send(message)
+
+    monkeypatch.setattr(services.delivery, "send", killed_on_the_third)
+    with pytest.raises(SystemExit):
+        services.notifications_send_due(message_id="m-1")
+    statuses = [Notification.objects.get(pk=row.pk).status for row in rows]
+    assert statuses == [Status.SENT, Status.SENT, Status.SENDING, Status.SENDING]
+    assert len(smtp_server.messages) == 2
+
+
+def test_the_same_message_redelivered_takes_back_the_rows_of_its_dead_sender(
+    user, smtp_server, monkeypatch
+):
+    monkeypatch.setattr(services, "_enqueue", lambda ids, countdown=None: None)
+    rows = [
+        Notification.objects.create(
+            user=user, to_email=user.email, kind="reminder", subject=f"m{i}", body_text="t"
+        )
+        for i in range(3)
+    ]
+    claimed = services.notifications_claim(claimed_by="m-1")  # then the worker was killed
+    assert len(claimed) == 3
+    assert services.notifications_send_due(message_id="m-2")["sent"] == 0  # not its rows
+    assert services.notifications_send_due(message_id="m-1")["sent"] == 3
+    assert {Notification.objects.get(pk=row.pk).status for row in rows} == {Status.SENT}
+    assert len(smtp_server.messages) == 3

@@ -2,15 +2,34 @@
 
 Counting in the cache (Redis when configured) makes a limit hold across every web process.
 Rates come from settings.RATELIMITS, so operators tune them by environment.
+
+If the cache is unreachable the limits fail open (logged): a Redis outage must not turn
+every API call into an error, and the database outbox keeps accepting work meanwhile.
 """
 
 from __future__ import annotations
+
+import logging
+import time
 
 from django.conf import settings
 from django_ratelimit.core import get_usage
 from rest_framework.throttling import BaseThrottle
 
 from taskplatform.net import client_ip
+
+log = logging.getLogger(__name__)
+_LOG_EVERY_SECONDS = 10.0
+_last_logged = 0.0
+
+
+def _log_fail_open(exc: Exception) -> None:
+    """One warning per process every few seconds, not one per request of an outage."""
+    global _last_logged
+    now = time.monotonic()
+    if now - _last_logged >= _LOG_EVERY_SECONDS:
+        _last_logged = now
+        log.warning("rate limits not enforced: the cache is unreachable (%s)", exc)
 
 
 def _ip_key(group, request) -> str:
@@ -42,13 +61,17 @@ class _RateThrottle(BaseThrottle):
         for group, key in self.limits:
             if key is _email_key and not _email_key(group, request):
                 continue
-            usage = get_usage(
-                request._request,
-                group=group,
-                key=lambda g, r, key=key: key(g, request),
-                rate=rate,
-                increment=True,
-            )
+            try:
+                usage = get_usage(
+                    request._request,
+                    group=group,
+                    key=lambda g, r, key=key: key(g, request),
+                    rate=rate,
+                    increment=True,
+                )
+            except Exception as exc:  # the counters' store is down: fail open
+                _log_fail_open(exc)
+                return True
             if usage and usage["should_limit"]:
                 self._wait = usage["time_left"]
                 return False

@@ -268,10 +268,14 @@ NOTIFICATIONS_RETRY_BASE_SECONDS = env.int("NOTIFICATIONS_RETRY_BASE_SECONDS", d
 NOTIFICATIONS_RETRY_MAX_SECONDS = env.int("NOTIFICATIONS_RETRY_MAX_SECONDS", default=1800)
 # the sweeper re-enqueues rows left queued this long (the broker was down)...
 NOTIFICATIONS_REQUEUE_AFTER_SECONDS = env.int("NOTIFICATIONS_REQUEUE_AFTER_SECONDS", default=60)
-# ...and frees rows claimed this long ago by a worker that died mid-send
+# ...and frees rows claimed this long ago by a sender that died mid-batch (a sender task is
+# killed at its hard time limit, so a claim older than that has no live sender; the same
+# message redelivered after a kill takes its rows back at once)
 NOTIFICATIONS_SENDING_TIMEOUT_SECONDS = env.int(
-    "NOTIFICATIONS_SENDING_TIMEOUT_SECONDS", default=900
+    "NOTIFICATIONS_SENDING_TIMEOUT_SECONDS", default=CELERY_TASK_TIME_LIMIT + 60
 )
+# while the mail server can't be reached, rows wait without spending attempts, this long
+NOTIFICATIONS_GIVE_UP_AFTER_HOURS = env.int("NOTIFICATIONS_GIVE_UP_AFTER_HOURS", default=72)
 # sender tasks that may wait in the queue at once (more senders: more SMTP connections)
 NOTIFICATIONS_SENDERS = env.int("NOTIFICATIONS_SENDERS", default=2)
 NOTIFICATIONS_KICK_TTL_SECONDS = 30

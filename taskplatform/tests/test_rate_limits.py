@@ -125,3 +125,18 @@ def test_the_limit_is_shared_by_two_processes(api_client, settings):
     assert attempt(api_client, email="y1@example.com", ip=ip).status_code == 401
     assert attempt(api_client, email="y2@example.com", ip=ip).status_code == 401
     assert attempt(api_client, email="y3@example.com", ip=ip).status_code == 429
+
+
+def test_limits_fail_open_when_the_cache_is_down(user_client, monkeypatch, caplog):
+    """A Redis outage must not turn every API call into an error (issue 11)."""
+    from taskplatform.api import throttling
+
+    def unreachable(*args, **kwargs):
+        raise ConnectionError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
+
+    monkeypatch.setattr(throttling, "get_usage", unreachable)
+    monkeypatch.setattr(throttling, "_last_logged", 0.0)
+    with caplog.at_level("WARNING", logger="taskplatform.api.throttling"):
+        for _ in range(3):
+            assert user_client.get("/api/v1/tasks/").status_code == 200
+    assert ["rate limits not enforced" in r.getMessage() for r in caplog.records] == [True]

@@ -126,13 +126,12 @@ def time_limit(kind: str) -> int:
 def _publish(run_id: int, kind: str) -> bool:
     from tasks.celery_tasks import run_job
 
-    soft = time_limit(kind)
     try:
         run_job.apply_async(
             (run_id,),
             queue="default",
-            soft_time_limit=soft,
-            time_limit=soft + RUN_TIME_LIMIT_GRACE,
+            soft_time_limit=time_limit(kind),
+            time_limit=hard_time_limit(kind),
             retry_policy={"max_retries": 1, "interval_start": 0, "interval_step": 0.5},
         )
     except Exception:
@@ -150,19 +149,34 @@ def sweep(*, now: datetime | None = None) -> dict[str, int]:
         status=JobRun.Status.QUEUED,
         enqueued_at__lt=now - timedelta(seconds=settings.JOBS_REQUEUE_AFTER_SECONDS),
     ).update(enqueued_at=None)
-    stuck_before = now - timedelta(seconds=max_run_seconds() + 60)
-    lost = list(
-        JobRun.objects.filter(
-            status=JobRun.Status.RUNNING, started_at__lt=stuck_before
-        ).values_list("pk", flat=True)[:1000]
-    )
+    lost = lost_runs(now=now)
     for run_id in lost:
         run_lost(run_id=run_id)
     published = publish_pending(now=now)
     return {"resent": resent, "lost": len(lost), "published": published}
 
 
-def max_run_seconds() -> int:
-    """The longest any run may take before its worker is killed (hard time limit)."""
-    limits = [time_limit(kind) for kind in kinds.names()] or [settings.JOBS_RUN_TIME_LIMIT]
-    return max(limits) + RUN_TIME_LIMIT_GRACE
+LOST_MARGIN_SECONDS = 60  # past a run's hard time limit, for clock skew between machines
+
+
+def lost_runs(*, now: datetime) -> list[int]:
+    """Runs still `running` past their own kind's hard time limit: their worker is gone."""
+    shortest = min(hard_time_limit(kind) for kind in [*kinds.names(), ""])
+    candidates = (
+        JobRun.objects.filter(
+            status=JobRun.Status.RUNNING,
+            started_at__lt=now - timedelta(seconds=shortest + LOST_MARGIN_SECONDS),
+        )
+        .order_by("started_at")
+        .values_list("pk", "job__kind", "started_at")[:1000]
+    )
+    return [
+        pk
+        for pk, kind, started_at in candidates
+        if started_at < now - timedelta(seconds=hard_time_limit(kind) + LOST_MARGIN_SECONDS)
+    ]
+
+
+def hard_time_limit(kind: str) -> int:
+    """The longest a run of `kind` may take before its worker is killed."""
+    return time_limit(kind) + RUN_TIME_LIMIT_GRACE

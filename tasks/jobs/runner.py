@@ -13,6 +13,7 @@ from datetime import timedelta
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 
 from audit.services import record
@@ -26,15 +27,28 @@ from .dispatch import time_limit
 log = logging.getLogger(__name__)
 RunStatus = JobRun.Status
 MAX_ERROR_LENGTH = 4000
+# executions of one run that killed their worker before it counts as lost (and is retried as
+# a new run): bounds a run that crashes every worker it lands on
+MAX_DELIVERIES = 3
 
 
-def run_execute(*, run_id: int) -> str | None:
-    """Run one queued run; returns its final status (None if another worker had it)."""
+def run_execute(*, run_id: int, message_id: str = "") -> str | None:
+    """Run one queued run; returns its final status (None if another worker had it).
+
+    `message_id` is the Celery message's id. The claim records it, so when the broker
+    delivers the same message again while the run is still `running` — the worker that had it
+    was killed and acks_late + reject_on_worker_lost requeued it — this delivery takes the run
+    over at once instead of leaving it to the sweeper.
+    """
     now = timezone.now()
     claimed = JobRun.objects.filter(pk=run_id, status=RunStatus.QUEUED).update(
-        status=RunStatus.RUNNING, started_at=now, updated_at=now
+        status=RunStatus.RUNNING,
+        started_at=now,
+        updated_at=now,
+        claimed_by=message_id,
+        deliveries=F("deliveries") + 1,
     )
-    if claimed != 1:
+    if claimed != 1 and not (message_id and _take_over(run_id, message_id, now)):
         return None
     run = JobRun.objects.select_related("job__owner").filter(pk=run_id).first()
     if run is None:  # the job was deleted meanwhile
@@ -67,6 +81,19 @@ def _should_not_run(job: Job, run: JobRun) -> bool:
     if job.status == Job.Status.CANCELLED or not job.owner.is_active:
         return True
     return job.status == Job.Status.PAUSED and run.trigger != JobRun.Trigger.MANUAL
+
+
+def _take_over(run_id: int, message_id: str, now) -> bool:
+    """The same message again while its run is `running`: its worker died. Run it again."""
+    mine = JobRun.objects.filter(pk=run_id, status=RunStatus.RUNNING, claimed_by=message_id)
+    if mine.filter(deliveries__lt=MAX_DELIVERIES).update(
+        started_at=now, updated_at=now, deliveries=F("deliveries") + 1
+    ):
+        log.warning("job run %s: the worker running it was lost; running it again", run_id)
+        return True
+    if mine.exists():  # it killed its worker every time: fail it (a retry is a new run)
+        run_lost(run_id=run_id)
+    return False
 
 
 def run_lost(*, run_id: int) -> str | None:

@@ -151,6 +151,24 @@ def test_sweeper_resends_lost_messages_and_fails_runs_of_dead_workers(user, no_p
     assert JobRun.objects.filter(retry_of=dead, attempt=2, status="queued").exists()
 
 
+def test_a_run_counts_as_lost_after_its_own_kinds_limit(user, no_publish):
+    now = timezone.now()
+    reminder = make_job(user)  # hard limit 90 s
+    cleanup = make_job(user, kind="file_cleanup", params={"older_than_days": 1})  # 630 s
+
+    def running(job, seconds_ago):
+        started = now - timedelta(seconds=seconds_ago)
+        return JobRun.objects.create(
+            job=job, trigger="manual", scheduled_for=started, status="running", started_at=started
+        )
+
+    late_reminder = running(reminder, 90 + dispatch.LOST_MARGIN_SECONDS + 1)
+    young_reminder = running(reminder, 90 + dispatch.LOST_MARGIN_SECONDS - 5)
+    busy_cleanup = running(cleanup, 200)
+    assert dispatch.lost_runs(now=now) == [late_reminder.pk]
+    assert young_reminder.pk and busy_cleanup.pk
+
+
 def test_a_job_whose_schedule_breaks_is_set_aside_not_blocking_the_others(user, no_publish):
     from django_celery_beat.models import CrontabSchedule
 

@@ -143,7 +143,33 @@ def test_a_late_worker_cannot_finish_a_run_the_sweeper_declared_lost(user, faili
 def test_time_limits_come_from_the_kind():
     assert dispatch.time_limit("file_cleanup") == 600
     assert dispatch.time_limit("reminder") == 60
-    assert dispatch.max_run_seconds() == 630
+    assert dispatch.hard_time_limit("file_cleanup") == 630
+    assert dispatch.hard_time_limit("reminder") == 90
+
+
+def test_the_same_message_again_takes_over_a_run_whose_worker_died(user):
+    job = make_job(user)
+    run = queued_run(job)
+    # a worker claimed it under message m-1, then was killed before finishing
+    JobRun.objects.filter(pk=run.pk).update(status="running", claimed_by="m-1", deliveries=1)
+    assert runner.run_execute(run_id=run.pk, message_id="m-2") is None  # another message: no
+    assert runner.run_execute(run_id=run.pk, message_id="m-1") == "succeeded"  # requeued: yes
+    run.refresh_from_db()
+    assert run.status == "succeeded" and run.deliveries == 2 and run.attempt == 1
+    assert JobRun.objects.filter(job=job).count() == 1
+    assert Notification.objects.filter(kind="reminder").count() == 1
+
+
+def test_a_run_that_kills_every_worker_is_failed_after_three_deliveries(user, settings):
+    job = make_job(user, max_retries=1)
+    run = queued_run(job)
+    JobRun.objects.filter(pk=run.pk).update(
+        status="running", claimed_by="m-1", deliveries=runner.MAX_DELIVERIES
+    )
+    assert runner.run_execute(run_id=run.pk, message_id="m-1") is None
+    run.refresh_from_db()
+    assert run.status == "retrying" and "worker" in run.error
+    assert JobRun.objects.filter(retry_of=run, attempt=2, status="queued").exists()
 
 
 def test_a_job_deleted_while_its_run_runs_is_left_alone(user, monkeypatch):
