@@ -1,0 +1,48 @@
+"""What every fault test asserts: nothing lost, nothing done twice."""
+
+from __future__ import annotations
+
+import time
+
+from taskplatform.testing import wait_for
+
+
+def emails_arrive_once(stack, markers: list[str], *, timeout: float, allow_extra: int = 0) -> None:
+    """Each marker's email arrives; in all, at most `allow_extra` arrive twice (in flight)."""
+    arrived = wait_for(
+        lambda: all(stack.smtp.count(m) >= 1 for m in markers), timeout=timeout, interval=0.5
+    )
+    missing = [m for m in markers if stack.smtp.count(m) == 0]
+    assert arrived, f"{len(missing)} of {len(markers)} emails lost: {missing[:5]}\n{stack.logs()}"
+    time.sleep(5)  # anything sent twice would be on its way by now
+    extra = sum(stack.smtp.count(m) - 1 for m in markers)
+    assert extra <= allow_extra, f"{extra} duplicate emails (allowed {allow_extra})"
+
+
+def one_succeeded_run_each(stack, job_ids: list[int], *, timeout: float = 60) -> None:
+    """Every job ran its slot exactly once, and that run succeeded."""
+
+    def runs() -> dict[int, list[str]]:
+        rows = stack.postgres.query(
+            "SELECT job_id, array_agg(status ORDER BY id) FROM tasks_jobrun "
+            "WHERE job_id = ANY(%s) GROUP BY job_id",
+            job_ids,
+        )
+        return {job_id: statuses for job_id, statuses in rows}
+
+    assert wait_for(
+        lambda: all(runs().get(j) == ["succeeded"] for j in job_ids), timeout=timeout, interval=0.5
+    ), {j: s for j, s in runs().items() if s != ["succeeded"]} or "some jobs never ran"
+
+
+def notifications_settled(stack, emails: list[str], *, timeout: float = 60) -> None:
+    """No notification of these users is left queued or sending, and none failed."""
+
+    def open_or_failed() -> list[tuple]:
+        return stack.postgres.query(
+            "SELECT id, kind, status, last_error FROM notifications_notification "
+            "WHERE to_email = ANY(%s) AND status <> 'sent'",
+            emails,
+        )
+
+    assert wait_for(lambda: not open_or_failed(), timeout=timeout, interval=0.5), open_or_failed()

@@ -1,0 +1,109 @@
+"""A user of the stack over HTTP that remembers every answer it got (no 500s allowed)."""
+
+from __future__ import annotations
+
+import secrets
+import threading
+import time
+from collections import Counter
+from datetime import UTC, datetime, timedelta
+
+import requests
+
+PASSWORD = "correct-horse-battery-staple"
+
+
+class Answers:
+    """Status codes of every request made through the users of one test."""
+
+    def __init__(self) -> None:
+        self.codes: Counter[int] = Counter()
+        self.errors: list[str] = []  # 5xx other than 503, and connection failures
+        self.lock = threading.Lock()
+
+    def add(self, method: str, path: str, response: requests.Response | None, exc=None) -> None:
+        with self.lock:
+            if response is None:
+                self.codes[0] += 1
+                self.errors.append(f"{method} {path}: {exc}")
+                return
+            self.codes[response.status_code] += 1
+            if response.status_code >= 500 and response.status_code != 503:
+                self.errors.append(f"{method} {path}: {response.status_code} {response.text[:300]}")
+
+
+class User:
+    def __init__(self, base: str, answers: Answers, *, tag: str) -> None:
+        self.base = base
+        self.answers = answers
+        self.email = f"{tag}-{secrets.token_hex(4)}@example.com"
+        self.session = requests.Session()
+        # as behind the TLS proxy of a real deployment
+        self.session.headers["X-Forwarded-Proto"] = "https"
+
+    def call(self, method: str, path: str, **kwargs) -> requests.Response | None:
+        try:
+            response = self.session.request(method, self.base + path, timeout=30, **kwargs)
+        except requests.RequestException as exc:
+            self.answers.add(method, path, None, exc)
+            return None
+        self.answers.add(method, path, response)
+        return response
+
+    def sign_up(self) -> User:
+        body = {"email": self.email, "password": PASSWORD, "full_name": "Fault Tester"}
+        assert self.call("POST", "/api/v1/auth/register/", json=body).status_code == 201
+        return self.log_in()
+
+    def log_in(self) -> User:
+        body = {"email": self.email, "password": PASSWORD}
+        response = self.call("POST", "/api/v1/auth/login/", json=body)
+        assert response is not None and response.status_code == 200, response
+        self.session.headers["Authorization"] = f"Bearer {response.json()['access']}"
+        return self
+
+    def reminder(self, message: str, *, in_seconds: float, retry: bool = True) -> int | None:
+        """A one-off reminder job; returns its id (None if the platform answered 503)."""
+        run_at = (datetime.now(UTC) + timedelta(seconds=in_seconds)).isoformat()
+        body = {
+            "name": message[:100],
+            "kind": "reminder",
+            "params": {"message": message},
+            "schedule": {"type": "once", "run_at": run_at},
+        }
+        for _ in range(30 if retry else 1):
+            response = self.call("POST", "/api/v1/jobs/", json=body)
+            if response is not None and response.status_code == 201:
+                return response.json()["id"]
+            if response is not None and response.status_code not in (503, 429):
+                raise AssertionError(f"job not created: {response.status_code} {response.text}")
+            time.sleep(1)
+        return None
+
+
+class Load:
+    """Background API traffic (create a task, list tasks) until stopped."""
+
+    def __init__(self, user: User) -> None:
+        self.user = user
+        self.stop_event = threading.Event()
+        self.created = 0
+        self.thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        n = 0
+        while not self.stop_event.is_set():
+            n += 1
+            response = self.user.call("POST", "/api/v1/tasks/", json={"title": f"load {n}"})
+            if response is not None and response.status_code == 201:
+                self.created += 1
+            self.user.call("GET", "/api/v1/tasks/?page_size=5")
+            time.sleep(0.05)
+
+    def __enter__(self) -> Load:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.stop_event.set()
+        self.thread.join(timeout=60)

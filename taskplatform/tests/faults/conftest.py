@@ -1,0 +1,46 @@
+"""The fault suite's stack: one per session, restored to health before every test."""
+
+from __future__ import annotations
+
+import pytest
+
+from .client import Answers
+from .stack import Stack
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        if "/faults/" in str(item.fspath):
+            item.add_marker(pytest.mark.faults)
+
+
+@pytest.fixture(scope="session")
+def stack():
+    stack = Stack()
+    try:
+        stack.start()
+        yield stack
+    finally:
+        stack.stop()
+
+
+@pytest.fixture
+def healthy(stack):
+    """Every part up before the test; the processes' logs printed if the test fails."""
+    stack.smtp.recorder.delay = 0.0
+    if stack.smtp.controller is None:
+        stack.smtp.start()
+    if stack.redis.process is None:
+        stack.redis.start()
+    for name in ("web", "worker", "beat"):
+        if not stack.alive(name):
+            stack.start_process(name)
+    stack.wait_ready()
+    yield stack
+
+
+@pytest.fixture
+def answers(request):
+    answers = Answers()
+    yield answers
+    assert not answers.errors, f"5xx answers (503 excepted): {answers.errors[:10]}"

@@ -1,0 +1,397 @@
+"""The production shape as real processes, with parts a test can break.
+
+A private PostgreSQL cluster (initdb into a temporary folder, its own port) and a private
+redis-server (append-only, as in docker-compose.yml), so they can be stopped and restarted;
+an SMTP server in this process that can go down and come back; and the Procfile's web,
+worker and beat processes on production settings. Nothing here is mocked.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import secrets
+import shlex
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from email import message_from_bytes
+from pathlib import Path
+
+import psycopg
+import redis
+import requests
+from aiosmtpd.controller import Controller
+
+from taskplatform.testing import free_port, wait_for
+
+ROOT = Path(__file__).resolve().parents[3]
+PG_BIN = Path(
+    os.environ.get("PG_BIN")
+    or next(iter(sorted(Path("/usr/lib/postgresql").glob("*/bin"), reverse=True)), "/usr/bin")
+)
+
+
+def _as_postgres(command: list[str]) -> list[str]:
+    """PostgreSQL refuses to run as root: run its tools as the postgres user then."""
+    if os.geteuid() == 0:
+        return ["runuser", "-u", "postgres", "--", *command]
+    return command
+
+
+class PrivatePostgres:
+    """A PostgreSQL cluster of our own, so a test can stop and restart the server."""
+
+    def __init__(self, root: Path) -> None:
+        self.dir = root / "pg"
+        self.port = free_port()
+        self.url = f"postgres://postgres@127.0.0.1:{self.port}/taskplatform"
+
+    def init(self) -> None:
+        self.dir.mkdir(mode=0o700)
+        if os.geteuid() == 0:
+            shutil.chown(self.dir, "postgres", "postgres")
+            shutil.chown(self.dir.parent, "postgres", "postgres")
+        subprocess.run(
+            _as_postgres(
+                [
+                    str(PG_BIN / "initdb"),
+                    "-D",
+                    str(self.dir / "data"),
+                    "-U",
+                    "postgres",
+                    "-A",
+                    "trust",
+                    "--no-sync",
+                ]  # fmt: skip
+            ),
+            check=True,
+            stdout=subprocess.DEVNULL,
+        )
+        self.start()
+        with psycopg.connect(self.dsn("postgres"), autocommit=True) as conn:
+            conn.execute("CREATE DATABASE taskplatform")
+
+    def dsn(self, database: str = "taskplatform") -> str:
+        return f"host=127.0.0.1 port={self.port} user=postgres dbname={database}"
+
+    def _ctl(self, *args: str) -> None:
+        options = f"-p {self.port} -k {self.dir} -c listen_addresses=127.0.0.1 -c fsync=off"
+        subprocess.run(
+            _as_postgres(
+                [
+                    str(PG_BIN / "pg_ctl"),
+                    "-D",
+                    str(self.dir / "data"),
+                    "-o",
+                    options,
+                    "-l",
+                    str(self.dir / "server.log"),
+                    "-w",
+                    "-t",
+                    "60",
+                    *args,
+                ]  # fmt: skip
+            ),
+            check=True,
+            stdout=subprocess.DEVNULL,
+        )
+
+    def start(self) -> None:
+        self._ctl("start")
+
+    def stop(self, mode: str = "fast") -> None:
+        self._ctl("stop", "-m", mode)
+
+    @contextlib.contextmanager
+    def lock(self, table: str):
+        """Hold an EXCLUSIVE lock on `table` (reads go on, writes wait) while inside."""
+        with psycopg.connect(self.dsn()) as conn:
+            conn.execute(f"LOCK TABLE {table} IN EXCLUSIVE MODE")
+            yield
+            conn.rollback()
+
+    def query(self, sql: str, *params) -> list[tuple]:
+        with psycopg.connect(self.dsn(), autocommit=True) as conn:
+            cursor = conn.execute(sql, params)
+            return cursor.fetchall() if cursor.description else []
+
+    def scalar(self, sql: str, *params):
+        return self.query(sql, *params)[0][0]
+
+
+class PrivateRedis:
+    """redis-server with append-only persistence (as docker-compose.yml runs it)."""
+
+    def __init__(self, root: Path) -> None:
+        self.dir = root / "redis"
+        self.dir.mkdir()
+        self.port = free_port()
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self.process: subprocess.Popen | None = None
+
+    def start(self) -> None:
+        self.process = subprocess.Popen(
+            [
+                "redis-server",
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "yes",
+                "--dir",
+                str(self.dir),
+            ],  # fmt: skip
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        client = redis.Redis(port=self.port, socket_connect_timeout=0.2)
+        assert wait_for(lambda: _pings(client), timeout=10), "redis-server did not start"
+
+    def stop(self) -> None:
+        if self.process is not None:
+            self.process.terminate()
+            self.process.wait(timeout=10)
+            self.process = None
+
+
+def _pings(client) -> bool:
+    try:
+        return bool(client.ping())
+    except redis.RedisError:
+        return False
+
+
+class _Recorder:
+    def __init__(self) -> None:
+        self.messages: list = []
+        self.delay = 0.0  # seconds per message: a slow server keeps a batch in flight
+        self.lock = threading.Lock()
+
+    async def handle_DATA(self, server, session, envelope):
+        if self.delay:
+            await asyncio.sleep(self.delay)
+        with self.lock:
+            self.messages.append(message_from_bytes(envelope.content))
+        return "250 Message accepted"
+
+
+class SmtpSink:
+    """A real SMTP server on 127.0.0.1 that a test can take down and bring back."""
+
+    def __init__(self) -> None:
+        self.port = free_port()
+        self.recorder = _Recorder()
+        self.controller: Controller | None = None
+
+    def start(self) -> None:
+        self.controller = Controller(self.recorder, hostname="127.0.0.1", port=self.port)
+        self.controller.start()
+
+    def stop(self) -> None:
+        if self.controller is not None:
+            self.controller.stop()
+            self.controller = None
+
+    def count(self, marker: str) -> int:
+        """Messages whose subject or text contains `marker`."""
+        with self.recorder.lock:
+            messages = list(self.recorder.messages)
+        return sum(marker in _text(m) for m in messages)
+
+
+def _text(message) -> str:
+    parts = [str(message.get("Subject", "")), str(message.get("To", ""))]
+    for part in message.walk():
+        if part.get_content_type() == "text/plain":
+            parts.append(part.get_payload(decode=True).decode("utf-8", "replace"))
+    return "\n".join(parts)
+
+
+def procfile() -> dict[str, str]:
+    lines = (ROOT / "Procfile").read_text().splitlines()
+    return dict(line.split(": ", 1) for line in lines if ": " in line)
+
+
+def children(pid: int) -> list[int]:
+    """Direct child processes of `pid` (a Celery worker's pool processes)."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            found.append(int(stat.parent.name))
+    return found
+
+
+class Stack:
+    """PostgreSQL + Redis + SMTP + the Procfile's web, worker and beat, on prod settings."""
+
+    def __init__(self) -> None:
+        self.root = Path(tempfile.mkdtemp(prefix="taskplatform-faults-"))
+        self.postgres = PrivatePostgres(self.root)
+        self.redis = PrivateRedis(self.root)
+        self.smtp = SmtpSink()
+        self.web_port = free_port()
+        self.base = f"http://127.0.0.1:{self.web_port}"
+        self.processes: dict[str, subprocess.Popen] = {}
+        self.extra: list[subprocess.Popen] = []  # a second beat, say
+        self.env = self._env()
+
+    def _env(self) -> dict[str, str]:
+        var = self.root / "var"
+        return {
+            **os.environ,
+            "PATH": f"{Path(sys.executable).parent}:{os.environ.get('PATH', '')}",
+            "DJANGO_SETTINGS_MODULE": "taskplatform.settings.prod",
+            "SECRET_KEY": secrets.token_urlsafe(64),
+            "DATABASE_URL": self.postgres.url,
+            "REDIS_URL": self.redis.url,
+            "CELERY_BROKER_URL": "",
+            "EMAIL_HOST": "127.0.0.1",
+            "EMAIL_PORT": str(self.smtp.port),
+            "ALLOWED_HOSTS": "127.0.0.1,localhost",
+            "SECURE_SSL_REDIRECT": "false",
+            "HOST": "127.0.0.1",
+            "PORT": str(self.web_port),
+            "VAR_DIR": str(var),
+            "STATIC_ROOT": str(self.root / "static"),
+            "PROMETHEUS_MULTIPROC_DIR": str(var / "prometheus"),
+            "LOG_FORMAT": "text",
+            "RATELIMIT_API": "100000/m",
+            "RATELIMIT_AUTH": "100000/m",
+            "HEARTBEAT_INTERVAL": "2",
+            # shorter clocks than production so a fault plays out in seconds, not minutes
+            "JOBS_RETRY_BASE_SECONDS": "2",
+            "JOBS_REQUEUE_AFTER_SECONDS": "20",
+            "NOTIFICATIONS_RETRY_BASE_SECONDS": "2",
+            "NOTIFICATIONS_RETRY_MAX_SECONDS": "10",
+            "NOTIFICATIONS_REQUEUE_AFTER_SECONDS": "5",
+            "CELERY_TASK_TIME_LIMIT": "60",
+            "CELERY_TASK_SOFT_TIME_LIMIT": "50",
+            "CONN_MAX_AGE": "60",
+        }
+
+    # --- lifecycle ---------------------------------------------------------------------------
+
+    def start(self) -> None:
+        self.postgres.init()
+        self.redis.start()
+        self.smtp.start()
+        self.manage("migrate", "--noinput")
+        self.manage("collectstatic", "--noinput")
+        # the platform's sweepers every 5 s instead of every minute (an operator's admin edit)
+        self.postgres.query(
+            "INSERT INTO django_celery_beat_intervalschedule (every, period) VALUES (5, 'seconds')"
+        )
+        self.postgres.query(
+            "UPDATE django_celery_beat_periodictask SET interval_id = (SELECT id FROM "
+            "django_celery_beat_intervalschedule WHERE every = 5 AND period = 'seconds'), "
+            "crontab_id = NULL WHERE name IN ('jobs: sweeper', "
+            "'notifications: re-enqueue stuck notifications')"
+        )
+        for name in ("web", "worker", "beat"):
+            self.start_process(name)
+        self.wait_ready()
+
+    def manage(self, *args: str) -> None:
+        subprocess.run(
+            [sys.executable, "manage.py", *args],
+            cwd=ROOT,
+            env=self.env,
+            check=True,
+            stdout=subprocess.DEVNULL,
+        )
+
+    def start_process(self, name: str) -> subprocess.Popen:
+        log = open(self.root / f"{name}.log", "ab")  # noqa: SIM115 - lives with the process
+        process = subprocess.Popen(
+            shlex.split(procfile()[name]),
+            cwd=ROOT,
+            env=self.env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        self.processes[name] = process
+        return process
+
+    def start_extra_beat(self) -> subprocess.Popen:
+        log = open(self.root / "beat-2.log", "ab")  # noqa: SIM115
+        process = subprocess.Popen(
+            shlex.split(procfile()["beat"]) + ["--pidfile="],
+            cwd=ROOT,
+            env=self.env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        self.extra.append(process)
+        return process
+
+    def wait_ready(self, timeout: float = 60) -> None:
+        last = []
+
+        def ready() -> bool:
+            try:
+                response = requests.get(f"{self.base}/health/ready", timeout=2)
+            except requests.RequestException as exc:
+                last.append(str(exc))
+                return False
+            last.append(f"{response.status_code} {response.text[:300]}")
+            return response.status_code == 200
+
+        assert wait_for(ready, timeout=timeout, interval=0.5), f"{last[-1:]}\n{self.logs(20)}"
+
+    def postgres_lock(self, table: str):
+        return self.postgres.lock(table)
+
+    def alive(self, name: str) -> bool:
+        return self.processes[name].poll() is None
+
+    def kill(self, pid: int) -> None:
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+
+    def worker_children(self) -> list[int]:
+        return children(self.processes["worker"].pid)
+
+    def stop(self) -> None:
+        for process in [*self.processes.values(), *self.extra]:
+            if process.poll() is None:
+                try:
+                    os.killpg(process.pid, signal.SIGTERM)
+                except ProcessLookupError:
+                    continue
+        deadline = time.monotonic() + 15
+        for process in [*self.processes.values(), *self.extra]:
+            try:
+                process.wait(timeout=max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+        self.smtp.stop()
+        self.redis.stop()
+        try:
+            self.postgres.stop("immediate")
+        except subprocess.CalledProcessError:
+            pass
+        shutil.rmtree(self.root, ignore_errors=True)
+
+    def logs(self, tail: int = 60) -> str:
+        out = []
+        for log in sorted(self.root.glob("*.log")):
+            lines = log.read_text(errors="replace").splitlines()[-tail:]
+            out.append(f"--- {log.name}\n" + "\n".join(lines))
+        return "\n".join(out)

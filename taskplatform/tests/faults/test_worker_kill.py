@@ -1,0 +1,59 @@
+"""kill -9 of the worker's pool processes mid-run and mid-email-batch."""
+
+from __future__ import annotations
+
+import time
+
+from taskplatform.testing import wait_for
+
+from .checks import emails_arrive_once, notifications_settled, one_succeeded_run_each
+from .client import User
+
+
+def test_worker_killed_mid_run_loses_and_repeats_nothing(healthy, answers):
+    stack = healthy
+    user = User(stack.base, answers, tag="killrun").sign_up()
+    markers = [f"killrun-{i}-{user.email}" for i in range(12)]
+    # every run blocks on the notifications table while this lock is held: runs are mid-way
+    with stack.postgres_lock("notifications_notification"):
+        job_ids = [user.reminder(m, in_seconds=2) for m in markers]
+        assert wait_for(
+            lambda: (
+                stack.postgres.scalar(
+                    "SELECT count(*) FROM tasks_jobrun WHERE job_id = ANY(%s) AND status='running'",
+                    job_ids,
+                )
+                >= 2
+            ),
+            timeout=30,
+        ), stack.logs()
+        pool = stack.worker_children()
+        for pid in pool:
+            stack.kill(pid)
+    # the worker replaces its pool processes and the requeued messages take their runs over
+    one_succeeded_run_each(stack, job_ids, timeout=90)
+    taken_over = stack.postgres.scalar(
+        "SELECT count(*) FROM tasks_jobrun WHERE job_id = ANY(%s) AND deliveries > 1", job_ids
+    )
+    assert taken_over >= 1  # the killed runs were run again by their own redelivered message
+    emails_arrive_once(stack, markers, timeout=60)
+    notifications_settled(stack, [user.email])
+    assert stack.alive("worker") and set(stack.worker_children()).isdisjoint(pool)
+
+
+def test_worker_killed_mid_email_batch_repeats_at_most_the_one_in_flight(healthy, answers):
+    stack = healthy
+    stack.smtp.recorder.delay = 0.1  # a slow server: the batch is in flight for seconds
+    user = User(stack.base, answers, tag="killmail").sign_up()
+    markers = [f"killmail-{i}-{user.email}" for i in range(40)]
+    job_ids = [user.reminder(m, in_seconds=3) for m in markers]
+    assert wait_for(lambda: sum(stack.smtp.count(m) for m in markers) >= 8, timeout=60)
+    pool = stack.worker_children()
+    for pid in pool:
+        stack.kill(pid)
+    killed_at = time.monotonic()
+    stack.smtp.recorder.delay = 0.0
+    emails_arrive_once(stack, markers, timeout=120, allow_extra=len(pool))
+    print(f"all {len(markers)} emails {time.monotonic() - killed_at:.1f} s after the kill")
+    one_succeeded_run_each(stack, job_ids)
+    notifications_settled(stack, [user.email])
