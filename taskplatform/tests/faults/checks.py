@@ -28,7 +28,7 @@ def one_succeeded_run_each(stack, job_ids: list[int], *, timeout: float = 60) ->
             "WHERE job_id = ANY(%s) GROUP BY job_id",
             job_ids,
         )
-        return {job_id: statuses for job_id, statuses in rows}
+        return dict(rows)
 
     assert wait_for(
         lambda: all(runs().get(j) == ["succeeded"] for j in job_ids), timeout=timeout, interval=0.5

@@ -68,7 +68,7 @@ class PrivatePostgres:
                     "-A",
                     "trust",
                     "--no-sync",
-                ]  # fmt: skip
+                ]
             ),
             check=True,
             stdout=subprocess.DEVNULL,
@@ -96,7 +96,7 @@ class PrivatePostgres:
                     "-t",
                     "60",
                     *args,
-                ]  # fmt: skip
+                ]
             ),
             check=True,
             stdout=subprocess.DEVNULL,
@@ -149,7 +149,7 @@ class PrivateRedis:
                 "yes",
                 "--dir",
                 str(self.dir),
-            ],  # fmt: skip
+            ],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
@@ -329,7 +329,7 @@ class Stack:
     def start_extra_beat(self) -> subprocess.Popen:
         log = open(self.root / "beat-2.log", "ab")  # noqa: SIM115
         process = subprocess.Popen(
-            shlex.split(procfile()["beat"]) + ["--pidfile="],
+            [*shlex.split(procfile()["beat"]), "--pidfile="],
             cwd=ROOT,
             env=self.env,
             stdout=log,
@@ -360,10 +360,8 @@ class Stack:
         return self.processes[name].poll() is None
 
     def kill(self, pid: int) -> None:
-        try:
+        with contextlib.suppress(ProcessLookupError):
             os.kill(pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
 
     def worker_children(self) -> list[int]:
         return children(self.processes["worker"].pid)
@@ -383,10 +381,8 @@ class Stack:
                 os.killpg(process.pid, signal.SIGKILL)
         self.smtp.stop()
         self.redis.stop()
-        try:
+        with contextlib.suppress(subprocess.CalledProcessError):
             self.postgres.stop("immediate")
-        except subprocess.CalledProcessError:
-            pass
         shutil.rmtree(self.root, ignore_errors=True)
 
     def logs(self, tail: int = 60) -> str:
