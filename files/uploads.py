@@ -20,7 +20,7 @@ from django.conf import settings
 from django.core.files.uploadedfile import TemporaryUploadedFile
 from rest_framework.exceptions import ParseError, UnsupportedMediaType
 from streaming_form_data import StreamingFormDataParser
-from streaming_form_data.parser import ParseFailedException
+from streaming_form_data.parser import ParseFailedException, parse_content_boundary
 from streaming_form_data.targets import BaseTarget
 
 from taskplatform.api.errors import ApplicationError
@@ -144,24 +144,60 @@ class ReceivedUpload:
             self.file.close()
 
 
+class _CloseDelimiterWatch:
+    """Sees whether the body carried the closing delimiter after a part (it may straddle
+    chunks): the parser takes a body cut short between parts, or an empty one, silently."""
+
+    def __init__(self, boundary: bytes) -> None:
+        self.ender = b"\r\n--" + boundary + b"--"
+        # the body's start counts as a line start: "--boundary--" alone (no parts, as
+        # Django's and other clients send an empty form) is whole, and then a 400 for the
+        # missing file field
+        self.tail = b"\r\n"
+        self.seen = False
+
+    def feed(self, chunk: bytes) -> None:
+        if not self.seen:
+            self.seen = self.ender in self.tail + chunk[: len(self.ender)] or self.ender in chunk
+            self.tail = (self.tail + chunk[-len(self.ender) :])[-len(self.ender) :]
+
+
+def _boundary(content_type: str) -> bytes:
+    try:
+        return parse_content_boundary({"Content-Type": content_type})
+    except (ParseFailedException, ValueError) as exc:
+        raise ParseError(f"Malformed multipart body: {exc}.") from None
+
+
+def _content_length(request) -> int:
+    try:
+        return max(0, int(request.META.get("CONTENT_LENGTH") or 0))
+    except ValueError:
+        raise ParseError("Malformed Content-Length header.") from None
+
+
 def receive_upload(request, *, max_bytes: int) -> ReceivedUpload:
     """Read a multipart body with a `file` part (and an optional `sha256` field)."""
     content_type = request.META.get("CONTENT_TYPE", "")
     if not content_type.lower().startswith("multipart/form-data"):
         raise UnsupportedMediaType(content_type or "(none)")
-    announced = int(request.META.get("CONTENT_LENGTH") or 0)
-    if announced > max_bytes + MULTIPART_SLACK:
+    if _content_length(request) > max_bytes + MULTIPART_SLACK:
         raise too_large_error()  # refused before reading a byte
+    boundary = _boundary(content_type)  # missing or empty: a 400, before reading a byte
 
     file_target, sha_target = _FileTarget(max_bytes), _SmallValueTarget()
     parser = StreamingFormDataParser(headers={"Content-Type": content_type})
     parser.register("file", file_target)
     parser.register("sha256", sha_target)
+    watch = _CloseDelimiterWatch(boundary)
     try:
         while chunk := request.read(CHUNK):
             parser.data_received(chunk)
+            watch.feed(chunk)
         if file_target.writer is not None:  # the body ended inside the file part
             raise ParseFailedException("The multipart body ended early.")
+        if not watch.seen:
+            raise ParseFailedException("The multipart body has no closing boundary.")
     except UploadTooLarge:
         file_target.abort()
         raise too_large_error() from None

@@ -13,6 +13,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 
 from .converters import MAX_ID
+from .fields import looks_like_iso_datetime
 
 
 class IdFilter(django_filters.NumberFilter):
@@ -28,6 +29,9 @@ class IdFilter(django_filters.NumberFilter):
 
 class UtcDateTimeField(django_filters.fields.IsoDateTimeField):
     def to_python(self, value):
+        # only ISO 8601's characters: Python's parser would take "…T00:00\x00junk"
+        if isinstance(value, str) and value.strip() and not looks_like_iso_datetime(value):
+            raise ValidationError(self.error_messages["invalid"], code="invalid")
         parsed = super().to_python(value)
         try:
             return parsed.astimezone(UTC) if parsed is not None else None

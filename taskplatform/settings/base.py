@@ -156,7 +156,8 @@ REST_FRAMEWORK = {
     "DEFAULT_THROTTLE_CLASSES": ["taskplatform.api.throttling.ApiRateThrottle"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": [
-        "rest_framework.parsers.JSONParser",
+        # DRF's, plus: nesting depth, infinite numbers, lone surrogates and size are 400/413
+        "taskplatform.api.parsers.JSONParser",
         "rest_framework.parsers.MultiPartParser",
     ],
     "DEFAULT_PAGINATION_CLASS": "taskplatform.api.pagination.PageNumberPagination",

@@ -64,6 +64,8 @@ class TaskFilter(django_filters.FilterSet):
 
     def filter_tags(self, queryset, name, value):
         names = [v.strip().lower() for v in value if v.strip()]
+        if any("\x00" in tag for tag in names):  # the database driver refuses NUL: a 500
+            raise ValidationError({"tags": ["Null characters are not allowed."]})
         tagged = (
             Tag.objects.filter(tasks=OuterRef("pk"))
             .annotate(lower=Lower("name"))

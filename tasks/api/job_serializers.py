@@ -4,10 +4,11 @@ import json
 from datetime import UTC
 
 from django.conf import settings
-from django.utils.dateparse import parse_datetime
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from taskplatform.api.fields import DateTimeField, parse_iso_datetime
+from taskplatform.api.parsers import check_json_value
 from tasks.jobs import kinds
 from tasks.jobs.schedules import (
     CRON,
@@ -27,13 +28,16 @@ from tasks.models import Job, JobRun
 from .serializers import _datetime
 
 MAX_PARAMS_BYTES = 10_000
+MAX_PARAMS_DEPTH = 16
 
 
-class OffsetDateTimeField(serializers.DateTimeField):
+class OffsetDateTimeField(DateTimeField):
     """An ISO 8601 time that says its offset: a bare "09:00" would silently mean UTC."""
 
     def to_internal_value(self, value):
-        parsed = parse_datetime(value.strip()) if isinstance(value, str) else None
+        # an impossible time ("2026-13-01…", Feb 30, hour 25) parses to None: the parent
+        # then answers "wrong format"
+        parsed = parse_iso_datetime(value)
         if parsed is not None and parsed.tzinfo is None:
             self.fail("no_offset")
         return super().to_internal_value(value)
@@ -103,6 +107,10 @@ class JobWriteSerializer(serializers.Serializer):
     def validate_params(self, value):
         if not isinstance(value, dict):
             raise serializers.ValidationError("Expected an object.")
+        try:  # PostgreSQL's jsonb refuses NUL characters: a 500 on save otherwise
+            check_json_value(value, max_depth=MAX_PARAMS_DEPTH, allow_nul=False)
+        except ValueError as exc:
+            raise serializers.ValidationError(str(exc).capitalize() + ".") from None
         if len(json.dumps(value)) > MAX_PARAMS_BYTES:
             raise serializers.ValidationError("Too large.")
         return value

@@ -7,6 +7,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from taskplatform.api.converters import MAX_ID
+from taskplatform.api.fields import DateTimeField
 from tasks.models import Priority, Task
 from tasks.selectors import task_hydrate
 
@@ -111,7 +112,7 @@ class TaskWriteSerializer(serializers.Serializer):
     description = serializers.CharField(allow_blank=True, required=False, max_length=20000)
     status = serializers.ChoiceField(choices=Task.Status.choices, required=False)
     priority = PriorityField(required=False)
-    due_at = serializers.DateTimeField(allow_null=True, required=False)
+    due_at = DateTimeField(allow_null=True, required=False)
     visibility = serializers.ChoiceField(choices=Task.Visibility.choices, required=False)
     tags = serializers.ListField(
         child=serializers.CharField(max_length=50, min_length=1), max_length=20, required=False
