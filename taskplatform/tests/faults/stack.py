@@ -329,7 +329,7 @@ class Stack:
     def start_extra_beat(self) -> subprocess.Popen:
         log = open(self.root / "beat-2.log", "ab")  # noqa: SIM115
         process = subprocess.Popen(
-            [*shlex.split(procfile()["beat"]), "--pidfile="],
+            shlex.split(procfile()["beat"]),
             cwd=ROOT,
             env=self.env,
             stdout=log,
