@@ -5,6 +5,8 @@ from __future__ import annotations
 import logging
 import time
 
+from django.utils.functional import SimpleLazyObject, empty
+
 from .context import clean_request_id, client_ip_var, request_id_var
 from .net import client_ip
 
@@ -23,7 +25,6 @@ class RequestContextMiddleware:
         try:
             response = self.get_response(request)
             response["X-Request-ID"] = request_id
-            user = getattr(request, "user", None)
             log.info(
                 "%s %s %s",
                 request.method,
@@ -34,7 +35,7 @@ class RequestContextMiddleware:
                     "path": request.path,
                     "status": response.status_code,
                     "duration_ms": round((time.perf_counter() - started) * 1000, 2),
-                    "user_id": getattr(user, "pk", None),
+                    "user_id": _user_id(request),
                     "ip": client_ip_var.get(),
                 },
             )
@@ -42,3 +43,11 @@ class RequestContextMiddleware:
         finally:
             request_id_var.reset(tokens[0])
             client_ip_var.reset(tokens[1])
+
+
+def _user_id(request) -> int | None:
+    user = getattr(request, "user", None)
+    if isinstance(user, SimpleLazyObject) and user._wrapped is empty:
+        # never looked up by the view: don't query now (the database may be why it failed)
+        return None
+    return getattr(user, "pk", None)

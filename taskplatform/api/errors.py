@@ -8,10 +8,12 @@
 from __future__ import annotations
 
 import logging
+import sys
 from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
+from django.db import InterfaceError, OperationalError, connections
 from django.http import Http404, JsonResponse, UnreadablePostError
 from rest_framework import exceptions, status
 from rest_framework.response import Response
@@ -54,6 +56,25 @@ _CODES: dict[type[Exception], str] = {
     exceptions.UnsupportedMediaType: "unsupported_media_type",
     exceptions.Throttled: "rate_limited",
 }
+
+
+# Seconds a client is told to wait (Retry-After) when the database can't be reached
+RETRY_AFTER_SECONDS = 5
+_UNAVAILABLE_MESSAGE = "The service is temporarily unavailable; try again shortly."
+
+
+def database_unavailable(exc: BaseException | None) -> bool:
+    """True for the errors of a database that can't be reached or answer right now
+    (connection refused or lost, a server shutting down, a lock or statement timeout).
+
+    Not IntegrityError, DataError or ProgrammingError: those are bad input or bugs, and
+    not a bare DatabaseError, which Django raises itself (e.g. "Save with update_fields
+    did not affect any rows").
+    """
+    if isinstance(exc, (OperationalError, InterfaceError)):
+        return True
+    driver = connections["default"].Database  # should one escape Django's wrapper
+    return isinstance(exc, (driver.OperationalError, driver.InterfaceError))
 
 
 def envelope(code: str, message: str, details: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -132,6 +153,13 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
         return Response(envelope("bad_request", "The request body could not be read."), status=400)
     elif isinstance(exc, SuspiciousOperation):
         return Response(envelope("bad_request", "The request was rejected."), status=400)
+    elif database_unavailable(exc):
+        log.error("database unavailable in %s: %s", type(context.get("view")).__name__, exc)
+        return Response(
+            envelope("service_unavailable", _UNAVAILABLE_MESSAGE),
+            status=status.HTTP_503_SERVICE_UNAVAILABLE,
+            headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+        )
 
     if isinstance(exc, exceptions.APIException):
         return _from_api_exception(exc)
@@ -161,4 +189,10 @@ def page_not_found(request, exception=None):
 
 
 def server_error(request):
+    # Django calls this while handling the exception, from views outside DRF (the admin)
+    # and from middleware (a session or user lookup): a database outage is a 503 there too.
+    if database_unavailable(sys.exc_info()[1]):
+        response = _json("service_unavailable", _UNAVAILABLE_MESSAGE, 503)
+        response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+        return response
     return _json("server_error", "Something went wrong on our side; it has been logged.", 500)
