@@ -4,6 +4,8 @@
 unreachable (this instance can't serve); cache, worker and beat problems make the status
 "degraded" but still 200, since requests are served and the orchestrator should not
 restart the web process for a dead worker.
+
+`ProbeMiddleware` answers both whatever the Host header says (see there).
 """
 
 from __future__ import annotations
@@ -108,3 +110,33 @@ def ready(request):
         {"status": status, "components": components},
         status=503 if status == "unavailable" else 200,
     )
+
+
+PROBES = {"/health/live": live, "/health/ready": ready}
+
+
+class ProbeMiddleware:
+    """Answers GET /health/live and /health/ready first, whatever the Host header.
+
+    Probes come from the image's HEALTHCHECK or an orchestrator as http://127.0.0.1:8000 or
+    the pod's IP, a Host that ALLOWED_HOSTS rightly refuses in production: the probe would
+    fail with 400 forever. A probe sets no cookie and gets no link back, so its Host means
+    nothing; these two exact paths are therefore served before any middleware calls
+    request.get_host(). Every other path, these with any other method included, goes down
+    the normal stack where ALLOWED_HOSTS (and the HTTPS redirect) still apply.
+
+    Probes are not logged per request nor counted in /metrics: they are the orchestrator's
+    heartbeat, not traffic.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        view = PROBES.get(request.path_info)
+        if view is None or request.method != "GET":
+            return self.get_response(request)
+        response = view(request)
+        if not getattr(response, "is_rendered", True):  # a DRF Response, were one returned
+            response.render()
+        return response

@@ -54,6 +54,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # /health/live and /health/ready, before anything reads the Host header
+    "taskplatform.health.ProbeMiddleware",
     "taskplatform.middleware.RequestContextMiddleware",
     "taskplatform.metrics.MetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",

@@ -83,3 +83,42 @@ def test_a_heartbeat_never_raises_when_the_cache_fails(monkeypatch, caplog):
     monkeypatch.setattr(heartbeat.cache, "set", broken)
     heartbeat.beat("worker")
     assert "could not record" in caplog.text
+
+
+# --- probes answer whatever the Host header (image HEALTHCHECK, orchestrators) ---------------
+
+PRODUCTION_HOSTS = {"ALLOWED_HOSTS": ["tasks.example.com"]}
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1:8000", "10.0.3.7:8000", "not a host"])
+def test_probes_answer_whatever_the_host_with_production_allowed_hosts(client, settings, host):
+    settings.ALLOWED_HOSTS = PRODUCTION_HOSTS["ALLOWED_HOSTS"]
+    live = client.get("/health/live", HTTP_HOST=host)
+    assert live.status_code == 200 and live.json() == {"status": "ok"}
+    assert "no-cache" in live["Cache-Control"]
+    ready = client.get("/health/ready", HTTP_HOST=host)
+    assert ready.status_code in (200, 503) and ready.json()["components"]["database"] == "ok"
+
+
+def test_every_other_path_still_needs_an_allowed_host(client, settings):
+    settings.ALLOWED_HOSTS = PRODUCTION_HOSTS["ALLOWED_HOSTS"]
+    for path in ("/api/v1/tasks/", "/admin/login/", "/health/live/", "/health/", "/metrics"):
+        response = client.get(path, HTTP_HOST="127.0.0.1:8000")
+        assert response.status_code == 400, path
+    # and the probe paths with other methods go down the normal stack too
+    assert client.post("/health/live", HTTP_HOST="127.0.0.1:8000").status_code == 400
+    assert client.get("/api/v1/tasks/", HTTP_HOST="tasks.example.com").status_code == 401
+
+
+def test_probes_are_never_redirected_to_https(client, settings):
+    settings.ALLOWED_HOSTS = PRODUCTION_HOSTS["ALLOWED_HOSTS"]
+    settings.SECURE_SSL_REDIRECT = True
+    settings.SECURE_REDIRECT_EXEMPT = [r"^health/", r"^metrics$"]  # prod's
+    assert client.get("/health/live", HTTP_HOST="127.0.0.1:8000").status_code == 200
+    redirected = client.get("/api/v1/tasks/", HTTP_HOST="tasks.example.com")
+    assert redirected.status_code == 301
+    assert redirected["Location"] == "https://tasks.example.com/api/v1/tasks/"
+
+
+def test_the_probe_middleware_comes_before_anything_that_reads_the_host(settings):
+    assert settings.MIDDLEWARE[0] == "taskplatform.health.ProbeMiddleware"
