@@ -4,9 +4,19 @@ import os
 import shutil
 from pathlib import Path
 
-bind = f"{os.environ.get('HOST', '0.0.0.0')}:{os.environ.get('PORT', '8000')}"  # noqa: S104
+# This machine only unless told otherwise: `make run` is reachable from the network only
+# with HOST=0.0.0.0; the Docker image sets HOST=0.0.0.0 (the container's port is published).
+_host = os.environ.get("HOST", "127.0.0.1")
+if ":" in _host and not _host.startswith("["):
+    _host = f"[{_host}]"  # IPv6, e.g. HOST=::1
+bind = f"{_host}:{os.environ.get('PORT', '8000')}"
 workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
 threads = int(os.environ.get("WEB_THREADS", "1"))
+# gunicorn's own refusals (request line over limit_request_line: 414, headers too large:
+# 431, malformed: 400) in the API's JSON error envelope instead of an HTML page
+worker_class = "taskplatform.gunicorn_workers.JsonErrors" + (
+    "ThreadWorker" if threads > 1 else "SyncWorker"
+)
 timeout = int(os.environ.get("WEB_TIMEOUT", "60"))
 graceful_timeout = 30
 accesslog = None  # the request-context middleware logs every request as JSON
