@@ -3,7 +3,6 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | cksum | cut -d' ' -f1)
-PORT   ?= 8000
 PYTEST_ARGS ?= --cov --cov-report=term --cov-fail-under=90
 
 DJANGO_SETTINGS_MODULE ?= taskplatform.settings.dev
@@ -24,8 +23,21 @@ install: $(STAMP)  ## create .venv and install everything
 migrate: install
 	$(BIN)/python manage.py migrate --noinput
 
+# `make run` listens on HOST:PORT — this machine only unless HOST=0.0.0.0 (or an address of
+# this machine) opens it to the network. honcho gives .env the last word on the processes'
+# environment, so HOST and PORT are read from .env first here too.
+dotenv = $(shell test -f .env && sed -n 's/^[[:space:]]*$(1)=//p' .env | tail -n 1 | tr -d "\"' ")
+PORT := $(or $(call dotenv,PORT),$(PORT),8000)
+HOST := $(or $(call dotenv,HOST),$(HOST),127.0.0.1)
+# where to open it from this machine (a wildcard address is reached through loopback)
+RUN_HOST := $(if $(filter 0.0.0.0 :: [::],$(HOST)),127.0.0.1,$(HOST))
+RUN_URL := http://$(if $(and $(findstring :,$(RUN_HOST)),$(filter-out [%,$(RUN_HOST))),[$(RUN_HOST)],$(RUN_HOST)):$(PORT)
+
+# SITE_URL (links in emails) follows HOST and PORT unless the environment or .env sets it
+run: export HOST := $(HOST)
+run: export SITE_URL ?= $(RUN_URL)
 run: migrate  ## set up and start web + worker + beat on the embedded default
-	$(BIN)/python manage.py ensure_admin --url http://127.0.0.1:$(PORT)
+	$(BIN)/python manage.py ensure_admin --url $(RUN_URL)
 	$(BIN)/honcho start -f Procfile -p $(PORT)
 
 CHROMIUM ?= /usr/bin/chromium

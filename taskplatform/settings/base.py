@@ -291,7 +291,9 @@ ANYMAIL = {
 # --- Files ----------------------------------------------------------------------------------
 MEDIA_ROOT = str(VAR_DIR / "media")
 MEDIA_URL = "/media/"
-STATIC_ROOT = str(VAR_DIR / "static")
+# collectstatic's output is part of the build, not data: outside var/, so a volume mounted
+# on var/ (or var/media) never hides the files the image collected
+STATIC_ROOT = env.str("STATIC_ROOT", default="") or str(BASE_DIR / "staticfiles")
 STATIC_URL = "/static/"
 STORAGE_BACKEND = env.str("STORAGE_BACKEND", default="") or "local"  # local | s3
 if STORAGE_BACKEND == "s3":
@@ -315,10 +317,13 @@ else:
     raise ImproperlyConfigured(f"STORAGE_BACKEND must be 'local' or 's3', not {STORAGE_BACKEND!r}")
 STORAGES = {
     "default": _default_storage,
-    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
+    # hashed names (long-cached, never stale) from the manifest collectstatic writes; dev
+    # serves from the apps without collectstatic and overrides this
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
-# Uploads stream to a temporary file here (same disk as var/media, so a local save is a rename)
-FILE_UPLOAD_TEMP_DIR = str(VAR_DIR / "tmp")
+# Uploads stream to a temporary file here: inside MEDIA_ROOT, so on the same disk (or the
+# same Docker volume) and a local save is a rename, not a copy
+FILE_UPLOAD_TEMP_DIR = str(Path(MEDIA_ROOT) / ".tmp")
 FILES_MAX_UPLOAD_BYTES = env.int("FILES_MAX_UPLOAD_BYTES", default=100 * 1024**2)
 # Total bytes one user may store; 0 means no quota.
 FILES_USER_QUOTA_BYTES = env.int("FILES_USER_QUOTA_BYTES", default=1024**3)
