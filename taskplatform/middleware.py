@@ -1,10 +1,13 @@
-"""Request context: the request id (taken from X-Request-ID or made) and a log line a request."""
+"""Request context (the request id, taken from X-Request-ID or made, and a log line a request)
+and the Content-Security-Policy header."""
 
 from __future__ import annotations
 
 import logging
 import time
 
+from csp.middleware import CSPMiddleware, PolicyParts
+from django.conf import settings
 from django.utils.functional import SimpleLazyObject, empty
 
 from .context import clean_request_id, client_ip_var, request_id_var
@@ -51,3 +54,25 @@ def _user_id(request) -> int | None:
         # never looked up by the view: don't query now (the database may be why it failed)
         return None
     return getattr(user, "pk", None)
+
+
+class ContentSecurityPolicyMiddleware(CSPMiddleware):
+    """django-csp with two policies: settings.CONTENT_SECURITY_POLICY for every response
+    (strict), CONTENT_SECURITY_POLICY_PAGES for the HTML pages under its URL_PREFIXES.
+
+    Chosen by path and type together: a user's uploaded .html downloaded from the API
+    keeps the strict policy. A view's own @csp decorator still wins, and @csp_update adds
+    to whichever policy applies (see taskplatform/api/docs.py).
+    """
+
+    def get_policy_parts(self, request, response, report_only: bool = False) -> PolicyParts:
+        parts = super().get_policy_parts(request, response, report_only=report_only)
+        if not report_only and parts.config is None and self._is_page(request, response):
+            parts.config = settings.CONTENT_SECURITY_POLICY_PAGES["DIRECTIVES"]
+        return parts
+
+    @staticmethod
+    def _is_page(request, response) -> bool:
+        prefixes = tuple(settings.CONTENT_SECURITY_POLICY_PAGES["URL_PREFIXES"])
+        content_type = response.get("Content-Type", "")
+        return request.path_info.startswith(prefixes) and content_type.startswith("text/html")

@@ -28,6 +28,17 @@ from .serializers import (
 TAGS = ["auth"]
 
 
+class NoStoreMixin:
+    """Responses that carry tokens must never be cached (RFC 6749 §5.1), by a browser or a
+    proxy: `Cache-Control: no-store` and, for HTTP/1.0 caches, `Pragma: no-cache`."""
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        response = super().finalize_response(request, response, *args, **kwargs)
+        response["Cache-Control"] = "no-store"
+        response["Pragma"] = "no-cache"
+        return response
+
+
 def _valid(serializer_class, request) -> dict:
     serializer = serializer_class(data=request.data)
     serializer.is_valid(raise_exception=True)
@@ -45,7 +56,7 @@ class RegisterView(APIView):
         return Response(UserSerializer(user).data, status=status.HTTP_201_CREATED)
 
 
-class LoginView(APIView):
+class LoginView(NoStoreMixin, APIView):
     permission_classes = [AllowAny]
     authentication_classes: list = []
     throttle_classes = [ApiRateThrottle, LoginRateThrottle]
@@ -56,7 +67,7 @@ class LoginView(APIView):
         return Response(tokens)
 
 
-class RefreshView(APIView):
+class RefreshView(NoStoreMixin, APIView):
     permission_classes = [AllowAny]
     authentication_classes: list = []
 

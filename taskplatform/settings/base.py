@@ -59,6 +59,7 @@ MIDDLEWARE = [
     "taskplatform.middleware.RequestContextMiddleware",
     "taskplatform.metrics.MetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "taskplatform.middleware.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -358,6 +359,39 @@ PRUNE_TOKENS_DAYS = env.int("PRUNE_TOKENS_DAYS", default=7)
 WATCH_BACKLOG_SECONDS = env.int("WATCH_BACKLOG_SECONDS", default=600)
 WATCH_FAILED_RATE = env.float("WATCH_FAILED_RATE", default=0.2)
 WATCH_MIN_RUNS = env.int("WATCH_MIN_RUNS", default=20)
+
+# --- Security headers and metrics access ------------------------------------------------------
+# Content-Security-Policy (django-csp, through taskplatform.middleware): every response gets
+# the strict policy — API JSON, downloads and static files load nothing and can't be framed —
+# except the HTML pages under CONTENT_SECURITY_POLICY_PAGES' prefixes (the admin, the API
+# docs), which may load their own scripts, styles and images and nothing from elsewhere
+# (but ReDoc's hard-coded logo: taskplatform/api/docs.py).
+# No inline script runs anywhere (Swagger UI's init script is served as a file); inline
+# styles are allowed on pages (the dashboard's <style>, Swagger UI's, ReDoc's runtime CSS).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'none'"],
+        "base-uri": ["'none'"],
+        "form-action": ["'none'"],
+        "frame-ancestors": ["'none'"],
+    },
+}
+CONTENT_SECURITY_POLICY_PAGES = {
+    "URL_PREFIXES": ["/admin/", "/api/docs/", "/api/redoc/"],
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'", "'unsafe-inline'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'", "data:"],
+        "connect-src": ["'self'"],
+        "worker-src": ["'self'", "blob:"],  # ReDoc's search runs in a blob: worker
+        "object-src": ["'none'"],
+        "base-uri": ["'none'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    },
+}
 
 # --- i18n -----------------------------------------------------------------------------------
 LANGUAGE_CODE = "en-us"
