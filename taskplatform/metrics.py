@@ -2,14 +2,22 @@
 
 With several gunicorn workers set PROMETHEUS_MULTIPROC_DIR (gunicorn.conf.py does) so the
 numbers of every worker process are summed, not only those of the one answering.
+
+/metrics is not public: it answers a scraper that sends `Authorization: Bearer
+<METRICS_TOKEN>` or whose address is in METRICS_ALLOWED_NETWORKS (default: loopback only).
 """
 
 from __future__ import annotations
 
+import functools
+import hmac
+import ipaddress
 import os
 import time
 
-from django.http import HttpResponse
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+from django.http import HttpResponse, JsonResponse
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
     CollectorRegistry,
@@ -19,6 +27,9 @@ from prometheus_client import (
     multiprocess,
 )
 from prometheus_client import REGISTRY as DEFAULT_REGISTRY
+
+from .api.errors import envelope
+from .net import client_ip
 
 REQUESTS = Counter("http_requests_total", "HTTP requests answered.", ["method", "route", "status"])
 LATENCY = Histogram(
@@ -40,6 +51,7 @@ def _route(request) -> str:
 class MetricsMiddleware:
     def __init__(self, get_response):
         self.get_response = get_response
+        allowed_networks()  # a mistyped METRICS_ALLOWED_NETWORKS stops the start, loudly
 
     def __call__(self, request):
         started = time.perf_counter()
@@ -50,7 +62,41 @@ class MetricsMiddleware:
         return response
 
 
+def allowed_networks() -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+    return _parse_networks(tuple(settings.METRICS_ALLOWED_NETWORKS))
+
+
+@functools.cache
+def _parse_networks(values: tuple[str, ...]):
+    try:
+        return tuple(ipaddress.ip_network(value.strip(), strict=False) for value in values)
+    except ValueError as exc:
+        raise ImproperlyConfigured(f"METRICS_ALLOWED_NETWORKS: {exc}") from None
+
+
+def scrape_allowed(request) -> bool:
+    token = settings.METRICS_TOKEN
+    if token:
+        scheme, _, credentials = request.headers.get("Authorization", "").partition(" ")
+        if scheme.lower() == "bearer" and hmac.compare_digest(
+            credentials.strip().encode(), token.encode()
+        ):
+            return True
+    ip = client_ip(request)
+    if ip is None:
+        return False
+    address = ipaddress.ip_address(ip)
+    if getattr(address, "ipv4_mapped", None):  # ::ffff:127.0.0.1 on a dual-stack socket
+        address = address.ipv4_mapped
+    return any(address in network for network in allowed_networks())
+
+
 def metrics_view(request):
+    if not scrape_allowed(request):
+        return JsonResponse(
+            envelope("permission_denied", "Metrics are served to allowed scrapers only."),
+            status=403,
+        )
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         registry = CollectorRegistry()
         multiprocess.MultiProcessCollector(registry)

@@ -393,6 +393,12 @@ CONTENT_SECURITY_POLICY_PAGES = {
     },
 }
 
+# GET /metrics answers a request that brings `Authorization: Bearer <METRICS_TOKEN>` (when
+# set) or comes from one of METRICS_ALLOWED_NETWORKS (the client address, after NUM_PROXIES
+# hops of X-Forwarded-For); others get 403. Empty networks: the token only.
+METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
+METRICS_ALLOWED_NETWORKS = env.list("METRICS_ALLOWED_NETWORKS", default=["127.0.0.0/8", "::1/128"])
+
 # --- i18n -----------------------------------------------------------------------------------
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
