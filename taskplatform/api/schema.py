@@ -1,8 +1,8 @@
 """drf-spectacular hook: document the error envelope on every operation.
 
 Every operation can answer a 4xx in the one envelope shape (validation, auth, not found,
-rate limit), so the schema says so with a "4XX" response; clients and schemathesis then
-know the shape of every answer.
+rate limit), so the schema says so with a "4XX" response, and a 503 with Retry-After when
+the database can't be reached; clients and schemathesis then know the shape of every answer.
 """
 
 from __future__ import annotations
@@ -31,7 +31,17 @@ def add_error_responses(result, generator, request, public):
         "description": "Error (see `error.code`)",
         "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
     }
+    unavailable_response = {
+        "description": "The database can't be reached right now (`service_unavailable`): "
+        "try again after `Retry-After` seconds.",
+        "headers": {
+            "Retry-After": {"schema": {"type": "integer"}, "description": "Seconds to wait."}
+        },
+        "content": error_response["content"],
+    }
     for path_item in result.get("paths", {}).values():
         for operation in path_item.values():
-            operation.setdefault("responses", {}).setdefault("4XX", error_response)
+            responses = operation.setdefault("responses", {})
+            responses.setdefault("4XX", error_response)
+            responses.setdefault("503", unavailable_response)  # /health/ready has its own
     return result

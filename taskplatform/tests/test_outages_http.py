@@ -168,3 +168,13 @@ def test_other_server_errors_outside_drf_stay_500s(client, monkeypatch):
     response = client.get("/admin/")
     assert response.status_code == 500
     assert response.json()["error"]["code"] == "server_error"
+
+
+@pytest.mark.django_db
+def test_the_schema_documents_the_503_on_every_operation(api_client):
+    schema = api_client.get("/api/schema/", HTTP_ACCEPT="application/json").json()
+    for path, path_item in schema["paths"].items():
+        for operation in path_item.values():
+            unavailable = operation["responses"]["503"]
+            if not path.startswith("/health/"):  # readiness documents its own 503
+                assert "Retry-After" in unavailable["headers"], path
