@@ -69,6 +69,7 @@ PG_USER = os.environ.get("SMOKE_PG_USER", "postgres")
 PG_DB = os.environ.get("SMOKE_PG_DB", "taskplatform_smoke")
 RUNTIME_USER = "nobody"  # stands in for the image's USER when we are root
 T0 = time.monotonic()
+ADMINS = "ops@example.com"  # gets Django's error reports: none may arrive
 BAD_HOST = "not-allowed.example"  # Django logs the refusal at ERROR: expected, ignored below
 
 
@@ -279,6 +280,11 @@ class Processes:
         say(f"ok   {label or name} ({time.monotonic() - started:.1f} s)")
 
     def start(self, name, cmd, *, env, cwd, user=None) -> None:
+        """A long-running process. A simple command line is split into words as compose does
+        with `command:`, so the process itself gets the signals (docker stop's SIGTERM goes
+        to it alone); anything needing a shell runs through /bin/sh as honcho would."""
+        if isinstance(cmd, str) and not re.search(r"[|&;<>()$`\\\"'*?\[\]#~{}]", cmd):
+            cmd = shlex.split(cmd)
         log = open(self.log_path(name), "ab")  # noqa: SIM115 - lives as long as the process
         proc = subprocess.Popen(
             cmd,
@@ -316,12 +322,15 @@ class Processes:
                 raise SmokeFailure(f"{name} exited (status {code}) while the test ran")
 
     def stop(self, names, timeout=20.0) -> list[str]:
-        """SIGTERM each group (what `docker stop` sends), SIGKILL after timeout; the laggards."""
+        """SIGTERM to each process (what `docker stop` sends), then SIGKILL to its whole group
+        (pool children, stragglers). Returns those that outlived `timeout` seconds."""
+        signalled = set()
         for name in names:
             proc = self.running.get(name)
             if proc and proc.poll() is None:
                 with contextlib.suppress(ProcessLookupError):
-                    os.killpg(proc.pid, signal.SIGTERM)
+                    proc.send_signal(signal.SIGTERM)
+                    signalled.add(name)
         deadline = time.monotonic() + timeout
         slow = []
         for name in names:
@@ -329,7 +338,9 @@ class Processes:
             if not proc:
                 continue
             try:
-                proc.wait(timeout=max(0.1, deadline - time.monotonic()))
+                code = proc.wait(timeout=max(0.1, deadline - time.monotonic()))
+                if name in signalled and name != "redis":
+                    say(f"{name} exited with status {code} on SIGTERM")
             except subprocess.TimeoutExpired:
                 slow.append(name)
             with contextlib.suppress(ProcessLookupError, PermissionError):
@@ -357,8 +368,9 @@ class Mailbox:
             self.messages.append(message)
         with open(self.log_path, "a") as log:
             log.write(
-                f"{datetime.now(UTC).isoformat()} from={envelope.mail_from} "
-                f"to={','.join(envelope.rcpt_tos)} subject={message['subject']!r}\n"
+                f"===== {datetime.now(UTC).isoformat()} MAIL FROM {envelope.mail_from} "
+                f"RCPT TO {','.join(envelope.rcpt_tos)}\n"
+                f"{envelope.content.decode('utf-8', 'replace')}\n"
             )
         return "250 Message accepted"
 
@@ -573,18 +585,26 @@ def smoke(work: Path, venv: Path, procs: Processes) -> None:
 
     # --- 3. migrate, then the Procfile --------------------------------------------------------
     web_port = free_port()
+    # the production .env of README's "Running in production", pointed at our services
     runtime_env = {
         **build_env,
         "SECRET_KEY": secrets.token_urlsafe(64),
-        "DATABASE_URL": f"postgres://{PG_USER}@{PG_HOST}:{PG_PORT}/{PG_DB}",
-        "REDIS_URL": f"redis://127.0.0.1:{redis_port}/0",
         "ALLOWED_HOSTS": "localhost,127.0.0.1",
-        "CSRF_TRUSTED_ORIGINS": "https://localhost",
-        "SITE_URL": "https://localhost",
+        "SITE_URL": Client.PUBLIC,
+        "SECURE_SSL_REDIRECT": "true",
+        "SESSION_COOKIE_SECURE": "true",
+        "CSRF_COOKIE_SECURE": "true",
         "NUM_PROXIES": "1",  # the TLS proxy appends the client to X-Forwarded-For
+        "FORWARDED_ALLOW_IPS": "*",  # gunicorn trusts the proxy's X-Forwarded-*
         "EMAIL_HOST": "127.0.0.1",
         "EMAIL_PORT": str(smtp_port),
-        "HOST": "127.0.0.1",  # the image listens on 0.0.0.0 inside its own network namespace
+        "DEFAULT_FROM_EMAIL": "taskplatform <noreply@example.com>",
+        "ADMINS": ADMINS,
+        "DATABASE_URL": f"postgres://{PG_USER}@{PG_HOST}:{PG_PORT}/{PG_DB}",
+        "REDIS_URL": f"redis://127.0.0.1:{redis_port}/0",
+        # the one departure: the image listens on 0.0.0.0 inside its own network namespace;
+        # this machine is shared, so the proxy (us) reaches it on 127.0.0.1
+        "HOST": "127.0.0.1",
         "PORT": str(web_port),
     }
     configured = settings_as_run(runtime_env, app, user)
@@ -610,8 +630,16 @@ def smoke(work: Path, venv: Path, procs: Processes) -> None:
         timeout=180,
         user=user,
     )
+    procs.run(
+        "check-deploy",
+        "python manage.py check --deploy --fail-level WARNING",
+        env=runtime_env,
+        cwd=app,
+        timeout=60,
+        user=user,
+    )
     # README, Deployment: `docker compose run --rm web python manage.py createsuperuser`
-    admin_email, admin_password = "ops@example.com", secrets.token_urlsafe(18)
+    admin_email, admin_password = "admin@example.com", secrets.token_urlsafe(18)
     procs.run(
         "createsuperuser",
         f"python manage.py createsuperuser --noinput --email {admin_email}",
@@ -820,6 +848,15 @@ def smoke(work: Path, venv: Path, procs: Processes) -> None:
     check(job_now["status"] == "completed", f"one run, succeeded; job completed: {job_now}")
 
     say("waiting 30 s for a duplicate…")
+    # meanwhile an operator's command re-hashes the upload from another process
+    procs.run(
+        "verify_files",
+        f"python manage.py verify_files --no-progress --owner {email_address}",
+        env=runtime_env,
+        cwd=app,
+        timeout=60,
+        user=user,
+    )
     while time.monotonic() < arrived + 30:
         procs.assert_alive()
         time.sleep(1)
@@ -837,7 +874,17 @@ def smoke(work: Path, venv: Path, procs: Processes) -> None:
     problems = []
     for name in ("migrate", "web", "worker", "beat"):
         problems += [f"{name}: {line}" for line in log_problems(procs.log_path(name))]
-    check(not problems, "no 5xx, ERROR or traceback in the logs:\n  " + "\n  ".join(problems[:30]))
+    check(not problems, "no 5xx, ERROR or traceback in the logs: \n  " + "\n  ".join(problems[:30]))
+    # Django mails ADMINS every error it logs (500s included)
+    reports = [str(m["subject"]) for m in mailbox.to(ADMINS)]
+    # KNOWN ISSUE (reported): the bad-Host request above makes Django mail ADMINS a traceback
+    # (logger django.security.DisallowedHost), synchronously, once per request. Delete this
+    # exemption once settings silence that logger.
+    bad_host_reports = [r for r in reports if "Invalid HTTP_HOST header" in r]
+    if bad_host_reports:
+        say(f"NOTE known issue: a request with a bad Host mailed ADMINS: {bad_host_reports[0]!r}")
+    reports = [r for r in reports if r not in bad_host_reports]
+    check(not reports, f"no error report mailed to ADMINS: {reports}")
     subprocess.run([*psql, f'DROP DATABASE IF EXISTS "{PG_DB}" WITH (FORCE)'], env=quiet)
 
 
