@@ -10,7 +10,7 @@ export DJANGO_SETTINGS_MODULE
 # the Procfile names gunicorn and celery: find them in the venv
 export PATH := $(abspath $(BIN)):$(PATH)
 
-.PHONY: install browser run migrate test lint format schema check ci clean
+.PHONY: install browser run migrate test test-faults smoke lint format schema check ci clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
@@ -50,6 +50,14 @@ browser:  ## Debian's chromium for the browser test (Playwright never downloads 
 
 test: install browser  ## run the test suite (PostgreSQL/Redis when DATABASE_URL/REDIS_URL are set)
 	DJANGO_SETTINGS_MODULE=taskplatform.settings.test $(BIN)/pytest $(PYTEST_ARGS)
+
+# the production shape as real processes, broken on purpose (needs PostgreSQL's initdb and
+# redis-server on the PATH; ~10 min): see "What survives what" in the README
+test-faults: install
+	DJANGO_SETTINGS_MODULE=taskplatform.settings.test $(BIN)/pytest -m faults -v
+
+smoke: install  ## a fresh requirements.txt-only venv running the Procfile on prod settings
+	bash .ci/prod-smoke
 
 lint: install
 	$(BIN)/ruff check .

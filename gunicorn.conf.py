@@ -52,6 +52,7 @@ def child_exit(server, worker):
 
     multiprocess.mark_process_dead(worker.pid)
 
+
 # gunicorn 25+ opens a control socket at ~/.gunicorn/gunicorn.ctl by default: one path for
 # every instance the same user runs (they clash), and nothing here uses it
 control_socket_disable = True

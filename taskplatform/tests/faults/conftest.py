@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from .checks import REPORT
 from .client import Answers
 from .stack import Stack
 
@@ -44,3 +45,13 @@ def answers(request):
     answers = Answers()
     yield answers
     assert not answers.errors, f"5xx answers (503 excepted): {answers.errors[:10]}"
+
+
+def pytest_terminal_summary(terminalreporter):
+    if not REPORT:
+        return
+    terminalreporter.section("what survives what")
+    columns = list(REPORT[0])
+    terminalreporter.write_line(" | ".join(columns))
+    for row in REPORT:
+        terminalreporter.write_line(" | ".join(str(row[c]) for c in columns))

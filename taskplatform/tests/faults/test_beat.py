@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 
-from .checks import emails_arrive_once, notifications_settled, one_succeeded_run_each
+from .checks import emails_arrive_once, notifications_settled, one_succeeded_run_each, report
 from .client import User
 
 
@@ -19,10 +19,18 @@ def test_beat_killed_then_two_beats_at_once_run_every_slot_once(healthy, answers
     stack.start_process("beat")  # what the orchestrator does
     time.sleep(3)
     second = stack.start_extra_beat()  # and a second beat by mistake, for the rest
+    restarted = time.monotonic() - 3
     try:
         one_succeeded_run_each(stack, job_ids, timeout=90)
         emails_arrive_once(stack, markers, timeout=60)
         notifications_settled(stack, [user.email])
+        report(
+            "beat killed -9, restarted, then 2 beats",
+            answers=answers,
+            markers=markers,
+            stack=stack,
+            recovered_s=time.monotonic() - restarted - 5,
+        )
         assert second.poll() is None
     finally:
         stack.kill(second.pid)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import time
 
-from .checks import emails_arrive_once, notifications_settled, one_succeeded_run_each
+from .checks import emails_arrive_once, notifications_settled, one_succeeded_run_each, report
 from .client import Load, User
 
 REDIS_DOWN_SECONDS = float(os.environ.get("FAULTS_REDIS_DOWN_SECONDS", "60"))
@@ -31,7 +31,15 @@ def test_redis_down_the_api_keeps_working_and_nothing_is_lost(healthy, answers):
         stack.redis.start()
     assert load.created > 0 and answers.codes[201] > 0
     one_succeeded_run_each(stack, job_ids, timeout=120)
-    emails_arrive_once(stack, [*markers, *late, newcomer.email], timeout=120)
+    everything = [*markers, *late, newcomer.email]
+    took = emails_arrive_once(stack, everything, timeout=120)
+    report(
+        f"Redis stopped {REDIS_DOWN_SECONDS:.0f} s under load",
+        answers=answers,
+        markers=everything,
+        stack=stack,
+        recovered_s=took,
+    )
     notifications_settled(stack, [user.email, newcomer.email])
     assert all(stack.alive(name) for name in ("web", "worker", "beat"))
     stack.wait_ready()
@@ -47,6 +55,7 @@ def test_postgres_restarted_under_load_gives_503s_not_500s_and_workers_recover(h
         stack.postgres.stop("fast")  # connections refused...
         time.sleep(POSTGRES_DOWN_SECONDS)
         stack.postgres.start()  # ...then back
+        back = time.monotonic()
         time.sleep(3)
     # the same worker, beat and web processes (never restarted) carry on
     after = [f"pg-after-{i}-{user.email}" for i in range(8)]
@@ -54,7 +63,13 @@ def test_postgres_restarted_under_load_gives_503s_not_500s_and_workers_recover(h
     one_succeeded_run_each(stack, job_ids, timeout=120)
     emails_arrive_once(stack, before + after, timeout=60)
     notifications_settled(stack, [user.email])
-    print(f"answers during the restart: {dict(answers.codes)}")
+    report(
+        f"PostgreSQL down {POSTGRES_DOWN_SECONDS:.0f} s under load",
+        answers=answers,
+        markers=before + after,
+        stack=stack,
+        recovered_s=time.monotonic() - back - 5,
+    )
     assert all(stack.alive(n) for n in ("web", "worker", "beat"))
 
 
@@ -73,5 +88,12 @@ def test_smtp_down_for_minutes_loses_and_repeats_nothing(healthy, answers):
     assert failed == 0  # waiting for the server spends no attempts
     stack.smtp.start()
     one_succeeded_run_each(stack, job_ids)
-    emails_arrive_once(stack, markers, timeout=60)
+    took = emails_arrive_once(stack, markers, timeout=60)
     notifications_settled(stack, [user.email])
+    report(
+        f"SMTP down {SMTP_DOWN_SECONDS:.0f} s",
+        answers=answers,
+        markers=markers,
+        stack=stack,
+        recovered_s=took,
+    )

@@ -6,7 +6,7 @@ import time
 
 from taskplatform.testing import wait_for
 
-from .checks import emails_arrive_once, notifications_settled, one_succeeded_run_each
+from .checks import emails_arrive_once, notifications_settled, one_succeeded_run_each, report
 from .client import User
 
 
@@ -30,6 +30,7 @@ def test_worker_killed_mid_run_loses_and_repeats_nothing(healthy, answers):
         pool = stack.worker_children()
         for pid in pool:
             stack.kill(pid)
+        killed_at = time.monotonic()
     # the worker replaces its pool processes and the requeued messages take their runs over
     one_succeeded_run_each(stack, job_ids, timeout=90)
     taken_over = stack.postgres.scalar(
@@ -39,6 +40,13 @@ def test_worker_killed_mid_run_loses_and_repeats_nothing(healthy, answers):
     emails_arrive_once(stack, markers, timeout=60)
     notifications_settled(stack, [user.email])
     assert stack.alive("worker") and set(stack.worker_children()).isdisjoint(pool)
+    report(
+        "worker pool killed -9 mid-run",
+        answers=answers,
+        markers=markers,
+        stack=stack,
+        recovered_s=time.monotonic() - killed_at - 5,
+    )
 
 
 def test_worker_killed_mid_email_batch_repeats_at_most_the_one_in_flight(healthy, answers):
@@ -51,9 +59,14 @@ def test_worker_killed_mid_email_batch_repeats_at_most_the_one_in_flight(healthy
     pool = stack.worker_children()
     for pid in pool:
         stack.kill(pid)
-    killed_at = time.monotonic()
     stack.smtp.recorder.delay = 0.0
-    emails_arrive_once(stack, markers, timeout=120, allow_extra=len(pool))
-    print(f"all {len(markers)} emails {time.monotonic() - killed_at:.1f} s after the kill")
+    took = emails_arrive_once(stack, markers, timeout=120, allow_extra=len(pool))
     one_succeeded_run_each(stack, job_ids)
     notifications_settled(stack, [user.email])
+    report(
+        "worker pool killed -9 mid-email-batch",
+        answers=answers,
+        markers=markers,
+        stack=stack,
+        recovered_s=took,
+    )
