@@ -9,6 +9,7 @@ from django.contrib.auth import get_user_model
 from rest_framework import serializers
 
 from taskplatform.api.errors import ApplicationError
+from taskplatform.api.parsers import check_json_value
 
 from .api.job_serializers import JobWriteSerializer
 from .jobs import kinds, services
@@ -16,12 +17,33 @@ from .jobs.schedules import CRON, INTERVAL, ONCE, PERIODS
 from .models import Job
 
 
+class ParamsField(forms.JSONField):
+    """JSON as the API's parser accepts it: too deep a nesting is a form error, not a 500."""
+
+    def to_python(self, value):
+        try:
+            value = super().to_python(value)
+        except RecursionError:
+            raise forms.ValidationError("Nested too deeply.", code="invalid") from None
+        try:
+            check_json_value(value, allow_nul=False)
+        except ValueError as exc:
+            raise forms.ValidationError(f"Not accepted: {exc}.", code="invalid") from None
+        return value
+
+    def bound_data(self, data, initial):  # the form shown again with the error
+        try:
+            return super().bound_data(data, initial)
+        except RecursionError:
+            return forms.fields.InvalidJSONInput(data)
+
+
 class JobCreateForm(forms.ModelForm):
     """Everything a job needs, for an operator creating one on a user's behalf."""
 
     owner = forms.ModelChoiceField(queryset=get_user_model().objects.filter(is_active=True))
     kind = forms.ChoiceField(choices=[(k, k) for k in kinds.names()])
-    params = forms.JSONField(
+    params = ParamsField(
         initial=dict, required=False, help_text='e.g. {"message": "Stand-up"} for a reminder'
     )
     schedule_type = forms.ChoiceField(choices=[(ONCE, ONCE), (INTERVAL, INTERVAL), (CRON, CRON)])

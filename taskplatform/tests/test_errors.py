@@ -34,12 +34,13 @@ def test_the_request_id_is_taken_from_the_header(api_client):
 
 @pytest.mark.parametrize("hostile", ["a" * 500, "has space", "new\nline", "<script>"])
 def test_an_unsafe_request_id_is_replaced(api_client, hostile):
-    response = api_client.get("/health/live", HTTP_X_REQUEST_ID=hostile)
+    response = api_client.get("/api/v1/auth/me/", HTTP_X_REQUEST_ID=hostile)
     assert response["X-Request-ID"] != hostile and len(response["X-Request-ID"]) == 32
 
 
 def test_every_response_carries_a_request_id(api_client):
-    assert len(api_client.get("/health/live")["X-Request-ID"]) == 32
+    assert len(api_client.get("/api/v1/auth/me/")["X-Request-ID"]) == 32
+    assert len(api_client.get("/api/v1/nowhere/")["X-Request-ID"]) == 32
 
 
 def test_malformed_json_is_a_400(api_client):

@@ -32,11 +32,13 @@ def json_lines():
 
 
 def test_every_request_logs_a_json_line_with_its_request_id(api_client, json_lines):
-    response = api_client.get("/health/live", HTTP_X_REQUEST_ID="trace-me")
-    assert response.status_code == 200
+    # (health probes are the orchestrator's heartbeat: answered before this, never logged)
+    response = api_client.get("/api/v1/auth/me/", HTTP_X_REQUEST_ID="trace-me")
+    assert response.status_code == 401
     line = next(item for item in json_lines if item["name"] == "taskplatform.request")
     assert line["request_id"] == "trace-me"
-    assert line["status"] == 200 and line["path"] == "/health/live" and line["method"] == "GET"
+    assert line["status"] == 401 and line["path"] == "/api/v1/auth/me/"
+    assert line["method"] == "GET"
     assert line["duration_ms"] >= 0
 
 

@@ -133,6 +133,8 @@ def test_operators_create_jobs_in_the_admin_with_the_api_s_checks(admin_client, 
         {"schedule_type": "once", "run_at": "2001-01-01T09:00:00+00:00"},
         {"schedule_type": "interval", "every": 5},
         {"schedule_type": "cron", "expression": "0 9 * * *", "params": "{}"},
+        {"schedule_type": "cron", "expression": "0 9 * * *", "params": "[" * 100_000},
+        {"schedule_type": "cron", "expression": "0 9 * * *", "params": '{"message": "a\\u0000"}'},
     ]
     for extra in bad:
         response = admin_client.post(f"{JOBS}add/", base | extra)
