@@ -607,6 +607,11 @@ def smoke(work: Path, venv: Path, procs: Processes) -> None:
         "HOST": "127.0.0.1",
         "PORT": str(web_port),
     }
+    # a variant to try, e.g. PROD_SMOKE_ENV="WEB_THREADS=4 WEB_CONCURRENCY=3"
+    for word in shlex.split(os.environ.get("PROD_SMOKE_ENV", "")):
+        key, _, value = word.partition("=")
+        runtime_env[key] = value
+        say(f"note {key}={value} (PROD_SMOKE_ENV)")
     configured = settings_as_run(runtime_env, app, user)
     check(configured["DEBUG"] is False, f"prod settings: DEBUG is {configured['DEBUG']}")
     static_root = Path(configured["STATIC_ROOT"])
@@ -789,11 +794,28 @@ def smoke(work: Path, venv: Path, procs: Processes) -> None:
     check(not insecure, f"session and CSRF cookies are Secure: {insecure} are not")
     dashboard = client.request("GET", "/admin/", expect=200, auth=False, browser=True)
     check(admin_email in dashboard.text, "the admin index shows the operator logged in")
+    fetch_assets("/admin/", client, dashboard, manifest)
+    # every list and add page the index links to: a {% static %} name missing from the
+    # manifest is a 500 in production only (development serves files without one)
+    pages = sorted(set(re.findall(r'href="(/admin/[a-z_]+/[a-z_]+/(?:add/)?)"', dashboard.text)))
+    check(pages, "the admin index links its models")
+    changes = []
+    for page in pages:
+        response = client.request("GET", page, expect=200, auth=False, browser=True)
+        fetch_assets(page, client, response, manifest)
+        first = re.search(rf'href="({re.escape(page)}\d+/change/)', response.text)
+        if first:  # and the first row's change form (the user, the file, the job, ...)
+            changes.append(first.group(1))
+    for page in changes:
+        response = client.request("GET", page, expect=200, auth=False, browser=True)
+        fetch_assets(page, client, response, manifest)
+    say(f"ok   {len(pages) + len(changes)} admin list, add and change pages with their CSS and JS")
 
-    docs = client.request("GET", "/api/docs/", expect=200)
-    css, js = fetch_assets("/api/docs/", client, docs, manifest)
-    check(js, f"/api/docs/ loads Swagger UI from this server: it loads {js}")
-    say(f"ok   /api/docs/ and its {len(css)} CSS + {len(js)} JS")
+    for page in ("/api/docs/", "/api/redoc/"):
+        response = client.request("GET", page, expect=200)
+        css, js = fetch_assets(page, client, response, manifest)
+        check(js, f"{page} loads its UI from this server: it loads {js}")
+        say(f"ok   {page} and its {len(css)} CSS + {len(js)} JS")
     schema = client.request("GET", "/api/schema/?format=json", expect=200).json()
     check(
         schema.get("openapi", "").startswith("3.") and "/api/v1/jobs/" in schema["paths"],
@@ -913,6 +935,9 @@ def settings_as_run(env, cwd, user) -> dict:
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
+FETCHED: set[str] = set()  # asset URLs already checked
+
+
 def fetch_assets(page, client: Client, response, manifest) -> tuple[list[str], list[str]]:
     """GET every stylesheet and script `page` loads from this server: 200, the right type,
     and (with the manifest storage) hashed names collectstatic wrote. Returns their URLs."""
@@ -926,7 +951,11 @@ def fetch_assets(page, client: Client, response, manifest) -> tuple[list[str], l
             url = urljoin(client.PUBLIC + page, href)
             if urlsplit(url).netloc != ours:
                 raise SmokeFailure(f"{page} loads {href} from another site")
-            asset = client.request("GET", url, expect=200)
+            found[kind].append(urlsplit(url).path)
+            if url in FETCHED:
+                continue
+            FETCHED.add(url)
+            asset = client.request("GET", url, expect=200, auth=False, browser=True)
             content_type = asset.headers.get("Content-Type", "")
             wanted = "text/css" if kind == "css" else "javascript"
             if wanted not in content_type:
@@ -935,7 +964,6 @@ def fetch_assets(page, client: Client, response, manifest) -> tuple[list[str], l
             name = path.removeprefix("/static/") if path.startswith("/static/") else None
             if manifest is not None and name is not None and name not in hashed_names:
                 raise SmokeFailure(f"{page}: {href} is not a hashed name in staticfiles.json")
-            found[kind].append(path)
     return found["css"], found["js"]
 
 
