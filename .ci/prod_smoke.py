@@ -142,7 +142,9 @@ class Image:
                     for word in words:
                         key, _, value = word.partition("=")
                         self.env[key] = value
-            elif keyword in ("COPY", "ADD") and args.split()[:1] == ["."]:
+            elif keyword in ("COPY", "ADD") and [
+                word for word in args.split() if not word.startswith("--")
+            ][:1] == ["."]:
                 copied = True
             elif keyword == "RUN" and copied:
                 self.build_steps += [step.strip() for step in args.split("&&") if step.strip()]
