@@ -818,6 +818,14 @@ def smoke(work: Path, venv: Path, procs: Processes) -> None:
         css, js = fetch_assets(page, client, response, manifest)
         check(js, f"{page} loads its UI from this server: it loads {js}")
         say(f"ok   {page} and its {len(css)} CSS + {len(js)} JS")
+    # /metrics: not for the public behind the proxy; loopback (a scraper beside it) may read
+    public = client.request("GET", "/metrics", auth=False)
+    check(public.status_code == 403, f"/metrics refused to the public: {public.status_code}")
+    local = client.probe("/metrics")
+    check(
+        local is not None and local.status_code == 200 and "http_requests_total" in local.text,
+        f"/metrics served on loopback: {local.status_code if local is not None else None}",
+    )
     schema = client.request("GET", "/api/schema/?format=json", expect=200).json()
     check(
         schema.get("openapi", "").startswith("3.") and "/api/v1/jobs/" in schema["paths"],
