@@ -42,6 +42,7 @@ COLUMNS = [
     "attempts",
     "last_error",
     "provider_message_id",
+    "claimed_by",
     "idempotency_key",
     "next_attempt_at",
     "created_at",
@@ -75,6 +76,7 @@ def _insert_select(now: datetime) -> tuple[str, list[Any]]:
             n_attempts=Value(0, output_field=IntegerField()),
             n_last_error=Value("", output_field=text),
             n_provider_message_id=Value("", output_field=text),
+            n_claimed_by=Value("", output_field=text),
             n_idempotency_key=Concat(
                 Value("task_due_soon:"),
                 Cast("id", text),
