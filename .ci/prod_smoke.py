@@ -909,13 +909,6 @@ def smoke(work: Path, venv: Path, procs: Processes) -> None:
     check(not problems, "no 5xx, ERROR or traceback in the logs: \n  " + "\n  ".join(problems[:30]))
     # Django mails ADMINS every error it logs (500s included)
     reports = [str(m["subject"]) for m in mailbox.to(ADMINS)]
-    # KNOWN ISSUE (reported): the bad-Host request above makes Django mail ADMINS a traceback
-    # (logger django.security.DisallowedHost), synchronously, once per request. Delete this
-    # exemption once settings silence that logger.
-    bad_host_reports = [r for r in reports if "Invalid HTTP_HOST header" in r]
-    if bad_host_reports:
-        say(f"NOTE known issue: a request with a bad Host mailed ADMINS: {bad_host_reports[0]!r}")
-    reports = [r for r in reports if r not in bad_host_reports]
     check(not reports, f"no error report mailed to ADMINS: {reports}")
     subprocess.run([*psql, f'DROP DATABASE IF EXISTS "{PG_DB}" WITH (FORCE)'], env=quiet)
 

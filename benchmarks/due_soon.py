@@ -28,10 +28,10 @@ import time
 
 BASELINE = """
 INSERT INTO notifications_notification (user_id, to_email, kind, subject, body_text, body_html,
-    context, status, attempts, last_error, provider_message_id, idempotency_key,
+    context, status, attempts, last_error, provider_message_id, claimed_by, idempotency_key,
     next_attempt_at, created_at, updated_at)
 SELECT t.owner_id, u.email, 'task_due_soon', 'Due soon: ' || t.title, '', '',
-    jsonb_build_object('task_id', t.id, 'due_at', t.due_at), 'queued', 0, '', '',
+    jsonb_build_object('task_id', t.id, 'due_at', t.due_at), 'queued', 0, '', '', '',
     'task_due_soon:' || t.id || ':' || t.due_at::text, now(), now(), now()
 FROM tasks_task t JOIN accounts_user u ON u.id = t.owner_id
 WHERE t.due_at > now() AND t.due_at <= now() + interval '24 hours' AND t.status <> 'done'

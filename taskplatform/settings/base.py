@@ -442,6 +442,13 @@ LOGGING = {
             "level": "ERROR",
             "propagate": False,
         },
+        # a request with a Host outside ALLOWED_HOSTS (scanners, all day long) is logged, not
+        # mailed to ADMINS from inside the request (a slow mail server would hold the worker)
+        "django.security.DisallowedHost": {
+            "handlers": ["console"],
+            "level": "ERROR",
+            "propagate": False,
+        },
         # our request log replaces gunicorn's / runserver's access lines
         "django.server": {"level": "WARNING"},
         "celery": {"level": LOG_LEVEL},

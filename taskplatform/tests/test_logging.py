@@ -88,3 +88,13 @@ def test_dispatcher_ticks_do_not_flood_the_log():
     assert quiet.filter(record("celery.app.trace", logging.INFO, "Task jobs.run[1] received"))
     assert quiet.filter(record("celery.app.trace", logging.ERROR, "Task jobs.dispatch[1] raised"))
     assert quiet.filter(record("tasks.jobs", logging.INFO, "jobs.dispatch mentioned"))
+
+
+def test_a_disallowed_host_is_logged_not_mailed_to_admins(client, settings):
+    from django.core import mail
+
+    settings.ADMINS = [("Ops", "ops@example.com")]
+    settings.ALLOWED_HOSTS = ["tasks.example.com"]
+    response = client.get("/api/v1/auth/me/", HTTP_HOST="scanner.invalid")
+    assert response.status_code == 400
+    assert mail.outbox == []
