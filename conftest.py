@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import os
+import shutil
+
 import pytest
 from django.core.cache import cache
+from django.db import connections
 from rest_framework.test import APIClient
 
 from accounts.tests.factories import UserFactory
 
 PASSWORD = "correct-horse-battery-staple"
+CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 
 
 @pytest.fixture(autouse=True)
@@ -70,7 +75,6 @@ def staff_client(staff_user) -> APIClient:
 
 def pytest_sessionstart(session):
     """In CI (REQUIRE_SERVICES=1) the real PostgreSQL and Redis must be there: fail, never skip."""
-    import os
 
     if os.environ.get("REQUIRE_SERVICES") != "1":
         return
@@ -93,3 +97,25 @@ def admin_client(client, db):
 
     client.force_login(User.objects.create_superuser(email="root@example.com", password="x"))
     return client
+
+
+@pytest.fixture
+def browser(monkeypatch):
+    """Debian's chromium driven by Playwright (which never downloads a browser of its own)."""
+    if not shutil.which(CHROMIUM):
+        if os.environ.get("REQUIRE_SERVICES") == "1":
+            pytest.fail(f"{CHROMIUM} is needed for the browser test (make browser)")
+        pytest.skip(f"{CHROMIUM} is not installed (make browser)")
+    # Playwright's sync API runs an event loop in this thread; the ORM calls that follow
+    # are still plain synchronous calls
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True)
+        try:
+            yield browser
+        finally:
+            browser.close()
+            # ORM calls made while Playwright's loop ran used their own connections
+            connections.close_all()

@@ -255,6 +255,33 @@ class Processes:
     def run(self, name, cmd, *, env, cwd, timeout, user=None, label=None) -> None:
         """A one-shot command; its output goes to logs/<name>.log; non-zero exit fails."""
         started = time.monotonic()
+        proc = self._spawn(name, cmd, env=env, cwd=cwd, user=user)
+        try:
+            code = proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+            raise SmokeFailure(f"{name}: still running after {timeout} s") from None
+        finally:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(proc.pid, signal.SIGKILL)  # anything it left behind
+            self._forget(proc)
+        if code != 0:
+            raise SmokeFailure(f"{name}: exit status {code} (see its log)")
+        say(f"ok   {label or name} ({time.monotonic() - started:.1f} s)")
+
+    def start(self, name, cmd, *, env, cwd, user=None) -> None:
+        """A long-running process. A simple command line is split into words as compose does
+        with `command:`, so the process itself gets the signals (docker stop's SIGTERM goes
+        to it alone); anything needing a shell runs through /bin/sh as honcho would."""
+        if isinstance(cmd, str) and not re.search(r"[|&;<>()$`\\\"'*?\[\]#~{}]", cmd):
+            cmd = shlex.split(cmd)
+        proc = self._spawn(name, cmd, env=env, cwd=cwd, user=user)
+        self.running[name] = proc
+        say(f"started {name} (pid {proc.pid}): {cmd if isinstance(cmd, str) else shlex.join(cmd)}")
+
+    def _spawn(self, name, cmd, *, env, cwd, user) -> subprocess.Popen:
+        """Start `cmd` in a process group of its own, its output appended to its log."""
         with open(self.log_path(name), "ab") as log:
             proc = subprocess.Popen(
                 cmd,
@@ -266,42 +293,8 @@ class Processes:
                 user=user,
                 shell=isinstance(cmd, str),
             )
-            self._record(proc)
-            try:
-                code = proc.wait(timeout=timeout)
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait()
-                raise SmokeFailure(f"{name}: still running after {timeout} s") from None
-            finally:
-                with contextlib.suppress(ProcessLookupError, PermissionError):
-                    os.killpg(proc.pid, signal.SIGKILL)  # anything it left behind
-                self._forget(proc)
-        if code != 0:
-            raise SmokeFailure(f"{name}: exit status {code} (see its log)")
-        say(f"ok   {label or name} ({time.monotonic() - started:.1f} s)")
-
-    def start(self, name, cmd, *, env, cwd, user=None) -> None:
-        """A long-running process. A simple command line is split into words as compose does
-        with `command:`, so the process itself gets the signals (docker stop's SIGTERM goes
-        to it alone); anything needing a shell runs through /bin/sh as honcho would."""
-        if isinstance(cmd, str) and not re.search(r"[|&;<>()$`\\\"'*?\[\]#~{}]", cmd):
-            cmd = shlex.split(cmd)
-        log = open(self.log_path(name), "ab")  # noqa: SIM115 - lives as long as the process
-        proc = subprocess.Popen(
-            cmd,
-            env=env,
-            cwd=cwd,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-            user=user,
-            shell=isinstance(cmd, str),
-        )
-        log.close()
         self._record(proc)
-        self.running[name] = proc
-        say(f"started {name} (pid {proc.pid}): {cmd if isinstance(cmd, str) else shlex.join(cmd)}")
+        return proc
 
     def _record(self, proc: subprocess.Popen) -> None:
         self.live.add(proc.pid)

@@ -8,11 +8,9 @@ from __future__ import annotations
 import logging
 import os
 import shutil
-import subprocess
 import time
 
 import pytest
-import redis
 from celery.contrib.testing.worker import start_worker
 from django.conf import settings as django_settings
 from django.db import transaction
@@ -22,7 +20,7 @@ from notifications.celery_tasks import sweep_notifications
 from notifications.kinds import Kind
 from notifications.models import Notification
 from taskplatform.celery import app as celery_app
-from taskplatform.testing import free_port, wait_for
+from taskplatform.testing import PrivateRedis, wait_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -45,43 +43,6 @@ def not_eager():
 def real_worker(not_eager):
     with start_worker(celery_app, pool="solo", perform_ping_check=False, shutdown_timeout=10):
         yield
-
-
-class PrivateRedis:
-    def __init__(self) -> None:
-        self.port = free_port()
-        self.url = f"redis://127.0.0.1:{self.port}/0"
-        self.process = None
-
-    def start(self) -> None:
-        self.process = subprocess.Popen(
-            [
-                "redis-server",
-                "--port",
-                str(self.port),
-                "--bind",
-                "127.0.0.1",
-                "--save",
-                "",
-                "--appendonly",
-                "no",
-            ],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        client = redis.Redis(port=self.port, socket_connect_timeout=0.2)
-        assert wait_for(lambda: _pings(client), timeout=10), "redis-server did not start"
-
-    def stop(self) -> None:
-        self.process.terminate()
-        self.process.wait(timeout=10)
-
-
-def _pings(client) -> bool:
-    try:
-        return client.ping()
-    except redis.ConnectionError:
-        return False
 
 
 @pytest.fixture

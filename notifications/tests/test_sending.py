@@ -209,12 +209,17 @@ def test_attempts_are_capped(user, settings, smtp_server, django_capture_on_comm
     assert notification.status == Status.FAILED and notification.attempts == 3
 
 
-def test_an_unreachable_smtp_server_is_transient(user, settings, monkeypatch):
+@pytest.fixture
+def unreachable_smtp(settings, monkeypatch):
+    """SMTP on a port nothing listens on; retries are not published."""
     from taskplatform.testing import free_port
 
     settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
     settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", free_port()
     monkeypatch.setattr(services, "_enqueue", lambda ids, countdown=None: None)
+
+
+def test_an_unreachable_smtp_server_is_transient(user, unreachable_smtp):
     notification = Notification.objects.create(
         user=user, to_email=user.email, kind="reminder", subject="s", body_text="t"
     )
@@ -319,13 +324,8 @@ def test_send_test_email_goes_through_the_configured_backend(smtp_server):
 
 
 def test_an_unreachable_server_costs_no_attempt_and_one_connection_per_batch(
-    user, settings, monkeypatch
+    user, unreachable_smtp, monkeypatch
 ):
-    from taskplatform.testing import free_port
-
-    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", free_port()
-    monkeypatch.setattr(services, "_enqueue", lambda ids, countdown=None: None)
     rows = [
         Notification.objects.create(
             user=user, to_email=user.email, kind="reminder", subject="s", body_text="t"
@@ -343,12 +343,9 @@ def test_an_unreachable_server_costs_no_attempt_and_one_connection_per_batch(
         assert row.next_attempt_at > timezone.now() and "ServerUnreachable" in row.last_error
 
 
-def test_rows_waiting_for_an_unreachable_server_give_up_after_days(user, settings, monkeypatch):
-    from taskplatform.testing import free_port
-
-    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", free_port()
-    monkeypatch.setattr(services, "_enqueue", lambda ids, countdown=None: None)
+def test_rows_waiting_for_an_unreachable_server_give_up_after_days(
+    user, unreachable_smtp, settings
+):
     old = Notification.objects.create(
         user=user, to_email=user.email, kind="reminder", subject="s", body_text="t"
     )

@@ -7,15 +7,12 @@ A screenshot of the dashboard is saved to var/dashboard.png (kept by CI as an ar
 from __future__ import annotations
 
 import json
-import os
-import shutil
 import urllib.request
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from django.conf import settings
-from django.db import connections
 from django.utils import timezone
 
 from accounts.models import User
@@ -24,29 +21,7 @@ from tasks.models import JobRun
 from tasks.tests.jobs import make_job
 
 pytestmark = pytest.mark.django_db(transaction=True)
-CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 PASSWORD = "correct-horse-battery-staple"
-
-
-@pytest.fixture
-def browser(monkeypatch):
-    if not shutil.which(CHROMIUM):
-        if os.environ.get("REQUIRE_SERVICES") == "1":
-            pytest.fail(f"{CHROMIUM} is needed for the browser test (make browser)")
-        pytest.skip(f"{CHROMIUM} is not installed (make browser)")
-    # Playwright's sync API runs an event loop in this thread; the ORM calls that follow
-    # are still plain synchronous calls
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True)
-        try:
-            yield browser
-        finally:
-            browser.close()
-            # ORM calls made while Playwright's loop ran used their own connections
-            connections.close_all()
 
 
 def api(base: str, path: str, *, body: dict | None = None, token: str | None = None) -> dict:

@@ -5,11 +5,7 @@ API docs (checked in a real browser: they render, and nothing is refused).
 
 from __future__ import annotations
 
-import os
-import shutil
-
 import pytest
-from django.db import connections
 from django.test import Client
 
 from accounts.tests.factories import UserFactory
@@ -17,7 +13,6 @@ from accounts.tests.factories import UserFactory
 pytestmark = pytest.mark.django_db
 
 PASSWORD = "correct-horse-battery-staple"
-CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 STRICT = "default-src 'none'"
 
 
@@ -127,24 +122,6 @@ def test_an_uploaded_html_file_downloads_under_the_strict_policy(user_client):
 
 
 # --- In a real browser: the policy breaks nothing ------------------------------------------
-
-
-@pytest.fixture
-def browser(monkeypatch):
-    if not shutil.which(CHROMIUM):
-        if os.environ.get("REQUIRE_SERVICES") == "1":
-            pytest.fail(f"{CHROMIUM} is needed for the browser test (make browser)")
-        pytest.skip(f"{CHROMIUM} is not installed (make browser)")
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True)
-        try:
-            yield browser
-        finally:
-            browser.close()
-            connections.close_all()
 
 
 # every violation is reported to the page before the console line is written

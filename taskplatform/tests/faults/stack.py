@@ -24,11 +24,10 @@ from email import message_from_bytes
 from pathlib import Path
 
 import psycopg
-import redis
 import requests
 from aiosmtpd.controller import Controller
 
-from taskplatform.testing import free_port, wait_for
+from taskplatform.testing import PrivateRedis, free_port, wait_for
 
 ROOT = Path(__file__).resolve().parents[3]
 PG_BIN = Path(
@@ -125,51 +124,6 @@ class PrivatePostgres:
         return self.query(sql, *params)[0][0]
 
 
-class PrivateRedis:
-    """redis-server with append-only persistence (as docker-compose.yml runs it)."""
-
-    def __init__(self, root: Path) -> None:
-        self.dir = root / "redis"
-        self.dir.mkdir()
-        self.port = free_port()
-        self.url = f"redis://127.0.0.1:{self.port}/0"
-        self.process: subprocess.Popen | None = None
-
-    def start(self) -> None:
-        self.process = subprocess.Popen(
-            [
-                "redis-server",
-                "--port",
-                str(self.port),
-                "--bind",
-                "127.0.0.1",
-                "--save",
-                "",
-                "--appendonly",
-                "yes",
-                "--dir",
-                str(self.dir),
-            ],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        client = redis.Redis(port=self.port, socket_connect_timeout=0.2)
-        assert wait_for(lambda: _pings(client), timeout=10), "redis-server did not start"
-
-    def stop(self) -> None:
-        if self.process is not None:
-            self.process.terminate()
-            self.process.wait(timeout=10)
-            self.process = None
-
-
-def _pings(client) -> bool:
-    try:
-        return bool(client.ping())
-    except redis.RedisError:
-        return False
-
-
 class _Recorder:
     def __init__(self) -> None:
         self.messages: list = []
@@ -240,7 +194,7 @@ class Stack:
     def __init__(self) -> None:
         self.root = Path(tempfile.mkdtemp(prefix="taskplatform-faults-"))
         self.postgres = PrivatePostgres(self.root)
-        self.redis = PrivateRedis(self.root)
+        self.redis = PrivateRedis(persist_dir=self.root / "redis")
         self.smtp = SmtpSink()
         self.web_port = free_port()
         self.base = f"http://127.0.0.1:{self.web_port}"
