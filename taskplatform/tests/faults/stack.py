@@ -127,6 +127,7 @@ class PrivatePostgres:
 class _Recorder:
     def __init__(self) -> None:
         self.messages: list = []
+        self.arrived: list[float] = []  # time.monotonic() of each message's arrival
         self.delay = 0.0  # seconds per message: a slow server keeps a batch in flight
         self.lock = threading.Lock()
 
@@ -135,6 +136,7 @@ class _Recorder:
             await asyncio.sleep(self.delay)
         with self.lock:
             self.messages.append(message_from_bytes(envelope.content))
+            self.arrived.append(time.monotonic())
         return "250 Message accepted"
 
 
@@ -154,6 +156,12 @@ class SmtpSink:
         if self.controller is not None:
             self.controller.stop()
             self.controller = None
+
+    def last_arrival(self, markers: list[str]) -> float:
+        """When the last message naming one of `markers` arrived (time.monotonic())."""
+        with self.recorder.lock:
+            pairs = list(zip(self.recorder.arrived, self.recorder.messages, strict=True))
+        return max(t for t, m in pairs if any(marker in _text(m) for marker in markers))
 
     def count(self, marker: str) -> int:
         """Messages whose subject or text contains `marker`."""
