@@ -8,11 +8,17 @@ from __future__ import annotations
 
 from celery import shared_task
 
+from taskplatform.task_retry import RETRY_WHEN_THE_DATABASE_IS_DOWN
+
 from . import services
 
 
 @shared_task(
-    bind=True, name="notifications.send_notification", queue="notifications", acks_late=True
+    bind=True,
+    name="notifications.send_notification",
+    queue="notifications",
+    acks_late=True,
+    **RETRY_WHEN_THE_DATABASE_IS_DOWN,
 )
 def send_notification(self, notification_id: int) -> dict[str, int]:
     """Send this notification (claimed first, so a redelivery sends nothing) and any other
@@ -22,7 +28,13 @@ def send_notification(self, notification_id: int) -> dict[str, int]:
     )
 
 
-@shared_task(bind=True, name="notifications.send_pending", queue="notifications", acks_late=True)
+@shared_task(
+    bind=True,
+    name="notifications.send_pending",
+    queue="notifications",
+    acks_late=True,
+    **RETRY_WHEN_THE_DATABASE_IS_DOWN,
+)
 def send_pending_notifications(self, slot: int = 0) -> dict[str, int]:
     """Send every due notification, batch by batch (queued by notify() after commit)."""
     services.sender_started(slot)

@@ -10,18 +10,21 @@ from __future__ import annotations
 
 import logging
 import random
+import time
 import uuid
 from datetime import timedelta
 from typing import Any
 
+from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.core.cache import cache
 from django.db import IntegrityError, transaction
 from django.db.models import CharField, F, Value
-from django.db.models.functions import Cast, Concat
+from django.db.models.functions import Cast, Concat, Greatest
 from django.utils import timezone
 
 from audit.services import record
+from taskplatform import liveness
 
 from . import delivery
 from .kinds import PREFERENCE_FOR_KIND, Kind
@@ -245,6 +248,9 @@ def notifications_deliver(notifications: list[Notification]) -> dict[str, int]:
             _finish(notification, Status.FAILED, last_error=f"Not sent: {gone}")
             outcome["failed"] += 1
             continue
+        except SoftTimeLimitExceeded:  # out of time: the rest goes back now, attempts kept
+            _release(notifications[index:], "The sender ran out of time.", delay=0)
+            raise
         except Exception as exc:
             reason = f"{type(exc).__name__}: {exc}"[:2000]
             if delivery.is_unreachable(exc):
@@ -298,9 +304,10 @@ def _retry_later(notification: Notification, reason: str, delay: float) -> None:
     _enqueue([notification.pk], countdown=delay)
 
 
-def _release(notifications: list[Notification], reason: str) -> int:
-    """The server is unreachable: put these rows back without spending their attempt, unless
-    they have waited longer than NOTIFICATIONS_GIVE_UP_AFTER_HOURS. Returns how many wait."""
+def _release(notifications: list[Notification], reason: str, *, delay: float | None = None) -> int:
+    """Not the messages' fault (the server is unreachable, the sender ran out of time): put
+    these rows back without spending their attempt, unless they have waited longer than
+    NOTIFICATIONS_GIVE_UP_AFTER_HOURS. Returns how many wait."""
     now = timezone.now()
     ids = [n.pk for n in notifications]
     too_old = now - timedelta(hours=settings.NOTIFICATIONS_GIVE_UP_AFTER_HOURS)
@@ -308,15 +315,15 @@ def _release(notifications: list[Notification], reason: str) -> int:
     holding.filter(created_at__lt=too_old).update(
         status=Status.FAILED, last_error=f"Gave up: server unreachable ({reason})", updated_at=now
     )
-    delay = backoff_seconds(1)
+    delay = backoff_seconds(1) if delay is None else delay
     waiting = holding.update(
         status=Status.QUEUED,
-        attempts=F("attempts") - 1,
+        attempts=Greatest(F("attempts") - 1, 0),
         last_error=reason,
         next_attempt_at=now + timedelta(seconds=delay),
         updated_at=now,
     )
-    log.warning("mail server unreachable: %s notifications wait %.0fs: %s", waiting, delay, reason)
+    log.warning("%s notifications wait %.0fs: %s", waiting, delay, reason)
     _enqueue(ids[:1], countdown=delay)
     return waiting
 
@@ -344,16 +351,31 @@ def kick_senders() -> None:
 def notifications_send_due(*, first_id: int | None = None, message_id: str = "") -> dict[str, int]:
     """Claim and deliver batches (the given row first) until nothing is due.
 
-    `message_id` is the Celery message's id: the same message delivered again means the
-    worker that had it died, and its unsent rows are taken back at once.
+    `message_id` is the Celery message's id. The sender holds a lock named after it while it
+    sends (taskplatform.liveness): the same message delivered again with that lock free means
+    the sender that had it died, and its unsent rows are taken back at once; with the lock
+    held, a live sender has them, and this delivery does nothing.
     """
-    total = {"sent": 0, "retrying": 0, "failed": 0}
-    if message_id:
+    if not message_id:
+        return _send_due(first_id, "")
+    with liveness.holding(f"notifications.send:{message_id}") as alone:
+        if not alone:
+            return {"sent": 0, "retrying": 0, "failed": 0}
         notifications_take_over(claimed_by=message_id)
+        return _send_due(first_id, message_id)
+
+
+def _send_due(first_id: int | None, message_id: str) -> dict[str, int]:
+    """Batch after batch; past half the task's soft time limit, a fresh sender goes on."""
+    total = {"sent": 0, "retrying": 0, "failed": 0}
+    deadline = time.monotonic() + settings.CELERY_TASK_SOFT_TIME_LIMIT / 2
     while claimed := notifications_claim(first_id=first_id, claimed_by=message_id):
         first_id = None
         for key, value in notifications_deliver(claimed).items():
             total[key] += value
+        if time.monotonic() > deadline:
+            _kick()
+            break
     return total
 
 

@@ -33,3 +33,12 @@ class QuietTicksFilter(logging.Filter):
             return False
         data = getattr(record, "data", None)
         return not (isinstance(data, dict) and data.get("name") in self.TICKS)
+
+
+class NotAnOutageFilter(logging.Filter):
+    """Keeps 503s out of the ADMINS mail: during an outage every request answers 503, and one
+    synchronous email each (from inside the request) would only make the outage worse. They
+    are still logged; the health watch tells operators about the outage itself."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return getattr(record, "status_code", None) != 503

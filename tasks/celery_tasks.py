@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from celery import shared_task
 
+from taskplatform.task_retry import RETRY_WHEN_THE_DATABASE_IS_DOWN
+
 from .due_soon import task_due_soon_sweep
 from .jobs import dispatch, runner
 
@@ -20,7 +22,9 @@ def dispatch_jobs() -> int:
     return dispatch.dispatch_due()
 
 
-@shared_task(bind=True, name="jobs.run", queue="default", acks_late=True)
+@shared_task(
+    bind=True, name="jobs.run", queue="default", acks_late=True, **RETRY_WHEN_THE_DATABASE_IS_DOWN
+)
 def run_job(self, run_id: int) -> str | None:
     """One run; claims it first, so a duplicate message does nothing (and the same message
     redelivered after its worker died takes the run over)."""

@@ -398,3 +398,31 @@ def test_the_same_message_redelivered_takes_back_the_rows_of_its_dead_sender(
     assert services.notifications_send_due(message_id="m-1")["sent"] == 3
     assert {Notification.objects.get(pk=row.pk).status for row in rows} == {Status.SENT}
     assert len(smtp_server.messages) == 3
+
+
+def test_a_sender_out_of_time_puts_the_rest_back_without_spending_attempts(
+    user, smtp_server, monkeypatch
+):
+    from celery.exceptions import SoftTimeLimitExceeded
+
+    monkeypatch.setattr(services, "_enqueue", lambda ids, countdown=None: None)
+    rows = [
+        Notification.objects.create(
+            user=user, to_email=user.email, kind="reminder", subject=f"m{i}", body_text="t"
+        )
+        for i in range(3)
+    ]
+    real_send = services.delivery.send
+
+    def out_of_time_on_the_second(message):
+        if message.subject == "m1":
+            raise SoftTimeLimitExceeded()
+        return real_send(message)
+
+    monkeypatch.setattr(services.delivery, "send", out_of_time_on_the_second)
+    with pytest.raises(SoftTimeLimitExceeded):
+        services.notifications_send_due(message_id="m-1")
+    first, *rest = (Notification.objects.get(pk=row.pk) for row in rows)
+    assert first.status == Status.SENT
+    assert [(r.status, r.attempts) for r in rest] == [(Status.QUEUED, 0), (Status.QUEUED, 0)]
+    assert all(r.next_attempt_at <= timezone.now() for r in rest)

@@ -414,6 +414,7 @@ LOGGING = {
     "filters": {
         "request_context": {"()": "taskplatform.logging.RequestContextFilter"},
         "quiet_ticks": {"()": "taskplatform.logging.QuietTicksFilter"},
+        "not_an_outage": {"()": "taskplatform.logging.NotAnOutageFilter"},
     },
     "formatters": {
         "json": {
@@ -432,7 +433,7 @@ LOGGING = {
         "mail_admins": {
             "class": "django.utils.log.AdminEmailHandler",
             "level": "ERROR",
-            "filters": ["request_context"],
+            "filters": ["request_context", "not_an_outage"],
         },
     },
     "root": {"handlers": ["console"], "level": LOG_LEVEL},

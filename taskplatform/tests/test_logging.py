@@ -98,3 +98,20 @@ def test_a_disallowed_host_is_logged_not_mailed_to_admins(client, settings):
     response = client.get("/api/v1/auth/me/", HTTP_HOST="scanner.invalid")
     assert response.status_code == 400
     assert mail.outbox == []
+
+
+def test_503s_of_an_outage_are_not_mailed_to_admins(client, settings, monkeypatch):
+    from django.core import mail
+    from django.db import OperationalError
+
+    from accounts.api import views
+
+    settings.ADMINS = [("Ops", "ops@example.com")]
+
+    def down(*args, **kwargs):
+        raise OperationalError("connection refused")
+
+    monkeypatch.setattr(views.LoginView, "post", down)
+    response = client.post("/api/v1/auth/login/", {}, content_type="application/json")
+    assert response.status_code == 503
+    assert mail.outbox == []

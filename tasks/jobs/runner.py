@@ -19,6 +19,7 @@ from django.utils import timezone
 from audit.services import record
 from notifications.kinds import Kind as NotificationKind
 from notifications.services import notify
+from taskplatform import liveness
 from tasks.models import Job, JobRun
 
 from . import kinds
@@ -35,11 +36,19 @@ MAX_DELIVERIES = 3
 def run_execute(*, run_id: int, message_id: str = "") -> str | None:
     """Run one queued run; returns its final status (None if another worker had it).
 
-    `message_id` is the Celery message's id. The claim records it, so when the broker
-    delivers the same message again while the run is still `running` — the worker that had it
-    was killed and acks_late + reject_on_worker_lost requeued it — this delivery takes the run
-    over at once instead of leaving it to the sweeper.
+    `message_id` is the Celery message's id. The claim records it, and the execution holds a
+    lock named after it (taskplatform.liveness) while it runs. The same message delivered
+    again while the run is still `running`, with that lock free, means the worker that had
+    it died: this delivery takes the run over at once instead of leaving it to the sweeper.
+    With the lock held, a live execution has it, and this delivery does nothing.
     """
+    if not message_id:
+        return _execute(run_id, "")
+    with liveness.holding(f"jobs.run:{message_id}") as alone:
+        return _execute(run_id, message_id) if alone else None
+
+
+def _execute(run_id: int, message_id: str) -> str | None:
     now = timezone.now()
     claimed = JobRun.objects.filter(pk=run_id, status=RunStatus.QUEUED).update(
         status=RunStatus.RUNNING,
@@ -84,7 +93,8 @@ def _should_not_run(job: Job, run: JobRun) -> bool:
 
 
 def _take_over(run_id: int, message_id: str, now) -> bool:
-    """The same message again while its run is `running`: its worker died. Run it again."""
+    """The same message again while its run is `running` and no live execution holds the
+    message's lock: its worker died (or its execution failed half-way). Run it again."""
     mine = JobRun.objects.filter(pk=run_id, status=RunStatus.RUNNING, claimed_by=message_id)
     if mine.filter(deliveries__lt=MAX_DELIVERIES).update(
         started_at=now, updated_at=now, deliveries=F("deliveries") + 1
