@@ -7,6 +7,7 @@ import time
 from taskplatform.testing import wait_for
 
 REPORT: list[dict] = []
+CHECKED: list[tuple[list[str], int]] = []  # every test's emails, and the repeats it allowed
 
 
 def report(fault: str, *, answers, markers: list[str], stack, fault_ended: float) -> None:
@@ -37,6 +38,16 @@ def emails_arrive_once(stack, markers: list[str], *, timeout: float, allow_extra
     time.sleep(5)  # anything sent twice would be on its way by now
     extra = sum(stack.smtp.count(m) - 1 for m in markers)
     assert extra <= allow_extra, f"{extra} duplicate emails (allowed {allow_extra})"
+    CHECKED.append((markers, allow_extra))
+
+
+def no_late_duplicates(stack) -> None:
+    """At the end: wait out the time after which the sweeper frees stale claims, then count
+    every email of every test again."""
+    time.sleep(int(stack.env["NOTIFICATIONS_SENDING_TIMEOUT_SECONDS"]) + 10)
+    for markers, allowed in CHECKED:
+        extra = sum(stack.smtp.count(m) - 1 for m in markers)
+        assert extra <= allowed, f"late duplicates: {extra} (allowed {allowed}): {markers[:3]}"
 
 
 def one_succeeded_run_each(stack, job_ids: list[int], *, timeout: float = 60) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from .checks import REPORT
+from .checks import REPORT, no_late_duplicates
 from .client import Answers
 from .stack import Stack
 
@@ -21,6 +21,7 @@ def stack():
     try:
         stack.start()
         yield stack
+        no_late_duplicates(stack)  # e.g. a sweeper re-sending a row a live sender had
     finally:
         stack.stop()
 
@@ -37,7 +38,14 @@ def healthy(stack):
         if not stack.alive(name):
             stack.start_process(name)
     stack.wait_ready()
+    stack.restarted_on_purpose = set()
+    pids = {name: process.pid for name, process in stack.processes.items()}
     yield stack
+    # recovered by themselves: the same processes, alive (a killed pool process is replaced
+    # by its worker, which is the same process)
+    for name, pid in pids.items():
+        if name not in stack.restarted_on_purpose:
+            assert stack.processes[name].pid == pid and stack.alive(name), f"{name} died"
 
 
 @pytest.fixture

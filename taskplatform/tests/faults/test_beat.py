@@ -15,6 +15,7 @@ def test_beat_killed_then_two_beats_at_once_run_every_slot_once(healthy, answers
     job_ids = [user.reminder(m, in_seconds=2 + i) for i, m in enumerate(markers)]
     time.sleep(5)
     stack.kill(stack.processes["beat"].pid)  # kill -9 mid-dispatch
+    stack.restarted_on_purpose.add("beat")
     time.sleep(3)
     stack.start_process("beat")  # what the orchestrator does
     restarted = time.monotonic()

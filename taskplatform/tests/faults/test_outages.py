@@ -23,16 +23,18 @@ def test_redis_down_the_api_keeps_working_and_nothing_is_lost(healthy, answers):
     with Load(user) as load:
         stack.redis.stop()
         started = time.monotonic()
+        created_before = load.created
         newcomer = User(stack.base, answers, tag="redis-newcomer").sign_up()  # welcome email
         late = [f"redis-late-{i}-{user.email}" for i in range(5)]
         job_ids += [user.reminder(m, in_seconds=10) for m in late]
         time.sleep(max(0.0, REDIS_DOWN_SECONDS - (time.monotonic() - started)))
         assert not any(stack.smtp.count(m) for m in markers + late)  # nothing could run
+        created_during = load.created - created_before
         stack.redis.start()
         back = time.monotonic()
-    assert load.created > 0 and answers.codes[201] > 0
+    assert created_during > 0  # the API took work while Redis was down
     one_succeeded_run_each(stack, job_ids, timeout=120)
-    everything = [*markers, *late, newcomer.email]
+    everything = [*markers, *late, f"welcome:{newcomer.email}"]
     emails_arrive_once(stack, everything, timeout=120)
     report(
         f"Redis stopped {REDIS_DOWN_SECONDS:.0f} s under load",
@@ -64,6 +66,7 @@ def test_postgres_restarted_under_load_gives_503s_not_500s_and_workers_recover(h
     one_succeeded_run_each(stack, job_ids, timeout=120)
     emails_arrive_once(stack, before + after, timeout=60)
     notifications_settled(stack, [user.email])
+    assert answers.codes[503] > 0  # the outage was seen, and answered as one
     report(
         f"PostgreSQL down {POSTGRES_DOWN_SECONDS:.0f} s under load",
         answers=answers,
@@ -77,7 +80,7 @@ def test_postgres_restarted_under_load_gives_503s_not_500s_and_workers_recover(h
 def test_smtp_down_for_minutes_loses_and_repeats_nothing(healthy, answers):
     stack = healthy
     user = User(stack.base, answers, tag="smtp").sign_up()
-    emails_arrive_once(stack, [user.email], timeout=30)  # the welcome email, before the outage
+    emails_arrive_once(stack, [f"welcome:{user.email}"], timeout=30)  # before the outage
     stack.smtp.stop()
     markers = [f"smtp-{i}-{user.email}" for i in range(10)]
     job_ids = [user.reminder(m, in_seconds=2 + i) for i, m in enumerate(markers)]

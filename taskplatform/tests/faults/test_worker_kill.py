@@ -62,6 +62,8 @@ def test_worker_killed_mid_email_batch_repeats_at_most_the_one_in_flight(healthy
     for pid in pool:
         stack.kill(pid)
     killed_at = time.monotonic()
+    before_the_kill = sum(stack.smtp.count(m) for m in markers)
+    assert before_the_kill < len(markers)  # the batch was in flight
     stack.smtp.recorder.delay = 0.0
     emails_arrive_once(stack, markers, timeout=120, allow_extra=len(pool))
     one_succeeded_run_each(stack, job_ids)
