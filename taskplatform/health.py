@@ -1,9 +1,10 @@
 """Liveness and readiness probes.
 
-/health/live: the process answers. /health/ready: 503 when the database or the broker is
-unreachable (this instance can't serve); cache, worker and beat problems make the status
-"degraded" but still 200, since requests are served and the orchestrator should not
-restart the web process for a dead worker.
+/health/live: the process answers. /health/ready: 503 when the database is unreachable
+(this instance can't serve); broker, cache, worker and beat problems make the status
+"degraded" but still 200: requests are served (work waits in the database outbox while the
+broker is away), so an orchestrator must not take every web instance out of rotation, nor
+restart it, for a Redis outage or a dead worker.
 
 `ProbeMiddleware` answers both whatever the Host header says (see there).
 """
@@ -31,7 +32,7 @@ from .celery import app as celery_app
 
 log = logging.getLogger(__name__)
 
-CRITICAL = ("database", "broker")
+CRITICAL = ("database",)
 
 
 def check_database() -> bool:

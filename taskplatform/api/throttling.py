@@ -12,13 +12,18 @@ from __future__ import annotations
 import logging
 import time
 
+import redis
 from django.conf import settings
 from django_ratelimit.core import get_usage
+from django_redis.exceptions import ConnectionInterrupted
 from rest_framework.throttling import BaseThrottle
 
 from taskplatform.net import client_ip
 
 log = logging.getLogger(__name__)
+# what an unreachable cache raises (Redis through django-redis; the file cache: OSError);
+# anything else, a wrong rate in the settings say, is a bug and is not hidden
+CACHE_DOWN = (ConnectionInterrupted, redis.RedisError, OSError)
 _LOG_EVERY_SECONDS = 10.0
 _last_logged = 0.0
 
@@ -69,7 +74,7 @@ class _RateThrottle(BaseThrottle):
                     rate=rate,
                     increment=True,
                 )
-            except Exception as exc:  # the counters' store is down: fail open
+            except CACHE_DOWN as exc:  # the counters' store is down: fail open
                 _log_fail_open(exc)
                 return True
             if usage and usage["should_limit"]:

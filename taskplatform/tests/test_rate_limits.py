@@ -127,16 +127,20 @@ def test_the_limit_is_shared_by_two_processes(api_client, settings):
     assert attempt(api_client, email="y3@example.com", ip=ip).status_code == 429
 
 
-def test_limits_fail_open_when_the_cache_is_down(user_client, monkeypatch, caplog):
+def test_limits_fail_open_when_the_cache_is_down(user_client, settings, monkeypatch, caplog):
     """A Redis outage must not turn every API call into an error (issue 11)."""
     from taskplatform.api import throttling
 
-    def unreachable(*args, **kwargs):
-        raise ConnectionError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
-
-    monkeypatch.setattr(throttling, "get_usage", unreachable)
+    settings.CACHES = {  # a real Redis client, pointed where nothing listens
+        "default": {
+            "BACKEND": "django_redis.cache.RedisCache",
+            "LOCATION": "redis://127.0.0.1:1/0",
+            "OPTIONS": {"SOCKET_CONNECT_TIMEOUT": 1, "SOCKET_TIMEOUT": 1},
+        }
+    }
     monkeypatch.setattr(throttling, "_last_logged", 0.0)
     with caplog.at_level("WARNING", logger="taskplatform.api.throttling"):
         for _ in range(3):
             assert user_client.get("/api/v1/tasks/").status_code == 200
     assert ["rate limits not enforced" in r.getMessage() for r in caplog.records] == [True]
+

@@ -321,7 +321,7 @@ class Stack:
                 last.append(str(exc))
                 return False
             last.append(f"{response.status_code} {response.text[:300]}")
-            return response.status_code == 200
+            return response.status_code == 200 and response.json().get("status") == "ok"
 
         assert wait_for(ready, timeout=timeout, interval=0.5), f"{last[-1:]}\n{self.logs(20)}"
 
