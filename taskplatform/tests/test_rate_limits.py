@@ -143,4 +143,3 @@ def test_limits_fail_open_when_the_cache_is_down(user_client, settings, monkeypa
         for _ in range(3):
             assert user_client.get("/api/v1/tasks/").status_code == 200
     assert ["rate limits not enforced" in r.getMessage() for r in caplog.records] == [True]
-
