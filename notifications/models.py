@@ -46,7 +46,8 @@ class Notification(TimestampedModel):
     sent_at = models.DateTimeField(null=True, blank=True)
     # the Celery message whose execution holds this row in `sending`: if the same message is
     # delivered again (its worker was killed and the broker requeued it), it takes the row back
-    claimed_by = models.CharField(max_length=64, blank=True, default="")
+    # (db_default: code of the previous release keeps inserting while a deploy migrates)
+    claimed_by = models.CharField(max_length=64, blank=True, default="", db_default="")
 
     class Meta:
         ordering = ["-created_at", "-id"]

@@ -199,8 +199,9 @@ class JobRun(TimestampedModel):
     # the Celery message whose execution holds this run in `running`, and how many
     # executions started it: a message delivered again while its run is still `running`
     # means the worker that had it died (acks_late + reject_on_worker_lost requeue it)
-    claimed_by = models.CharField(max_length=64, blank=True, default="")
-    deliveries = models.PositiveSmallIntegerField(default=0)
+    # (db_default: code of the previous release keeps inserting while a deploy migrates)
+    claimed_by = models.CharField(max_length=64, blank=True, default="", db_default="")
+    deliveries = models.PositiveSmallIntegerField(default=0, db_default=0)
     finished_at = models.DateTimeField(null=True, blank=True)
     result = models.JSONField(null=True, blank=True)
     error = models.TextField(blank=True)
