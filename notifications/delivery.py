@@ -72,6 +72,10 @@ def _connect():
         return _open_connection()
     except (OSError, smtplib.SMTPException) as exc:  # refused, timed out, no such host, TLS…
         close_connection()
+        if isinstance(exc, smtplib.SMTPException):
+            # the server answered but won't take mail from us (a login or TLS refused): not
+            # an outage that passes by itself — someone has to fix the configuration
+            log.error("the mail server refuses us; emails wait until it is fixed: %s", exc)
         raise ServerUnreachable(f"{type(exc).__name__}: {exc}") from exc
 
 

@@ -426,3 +426,22 @@ def test_a_sender_out_of_time_puts_the_rest_back_without_spending_attempts(
     assert first.status == Status.SENT
     assert [(r.status, r.attempts) for r in rest] == [(Status.QUEUED, 0), (Status.QUEUED, 0)]
     assert all(r.next_attempt_at <= timezone.now() for r in rest)
+
+
+def test_a_server_that_refuses_our_login_is_an_error_in_the_log(user, monkeypatch, caplog):
+    import smtplib
+
+    monkeypatch.setattr(services, "_enqueue", lambda ids, countdown=None: None)
+
+    def refuse():
+        raise smtplib.SMTPAuthenticationError(535, b"5.7.8 Authentication failed")
+
+    monkeypatch.setattr(services.delivery, "_open_connection", refuse)
+    row = Notification.objects.create(
+        user=user, to_email=user.email, kind="reminder", subject="s", body_text="t"
+    )
+    with caplog.at_level("ERROR", logger="notifications.delivery"):
+        assert services.notifications_send_due()["retrying"] == 1
+    assert "refuses us" in caplog.text
+    row.refresh_from_db()
+    assert row.status == Status.QUEUED and row.attempts == 0
