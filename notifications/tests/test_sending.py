@@ -23,6 +23,16 @@ pytestmark = pytest.mark.django_db
 Status = Notification.Status
 
 
+def queued_rows(user, count: int) -> list[Notification]:
+    """`count` queued reminders to `user`, subjects m0, m1, …"""
+    return [
+        Notification.objects.create(
+            user=user, to_email=user.email, kind="reminder", subject=f"m{i}", body_text="t"
+        )
+        for i in range(count)
+    ]
+
+
 def notify_now(django_capture_on_commit_callbacks, **kwargs):
     with django_capture_on_commit_callbacks(execute=True):
         return services.notify(**kwargs)
@@ -326,12 +336,7 @@ def test_send_test_email_goes_through_the_configured_backend(smtp_server):
 def test_an_unreachable_server_costs_no_attempt_and_one_connection_per_batch(
     user, unreachable_smtp, monkeypatch
 ):
-    rows = [
-        Notification.objects.create(
-            user=user, to_email=user.email, kind="reminder", subject="s", body_text="t"
-        )
-        for _ in range(3)
-    ]
+    rows = queued_rows(user, 3)
     connects = []
     real_connect = services.delivery._connect
     monkeypatch.setattr(services.delivery, "_connect", lambda: connects.append(1) or real_connect())
@@ -359,12 +364,7 @@ def test_rows_waiting_for_an_unreachable_server_give_up_after_days(
 
 def test_each_sent_message_is_committed_before_the_next_is_sent(user, smtp_server, monkeypatch):
     """A sender killed mid-batch leaves every message it sent recorded as sent."""
-    rows = [
-        Notification.objects.create(
-            user=user, to_email=user.email, kind="reminder", subject=f"m{i}", body_text="t"
-        )
-        for i in range(4)
-    ]
+    rows = queued_rows(user, 4)
     real_send = services.delivery.send
     sent = []
 
@@ -386,12 +386,7 @@ def test_the_same_message_redelivered_takes_back_the_rows_of_its_dead_sender(
     user, smtp_server, monkeypatch
 ):
     monkeypatch.setattr(services, "_enqueue", lambda ids, countdown=None: None)
-    rows = [
-        Notification.objects.create(
-            user=user, to_email=user.email, kind="reminder", subject=f"m{i}", body_text="t"
-        )
-        for i in range(3)
-    ]
+    rows = queued_rows(user, 3)
     claimed = services.notifications_claim(claimed_by="m-1")  # then the worker was killed
     assert len(claimed) == 3
     assert services.notifications_send_due(message_id="m-2")["sent"] == 0  # not its rows
@@ -406,12 +401,7 @@ def test_a_sender_out_of_time_puts_the_rest_back_without_spending_attempts(
     from celery.exceptions import SoftTimeLimitExceeded
 
     monkeypatch.setattr(services, "_enqueue", lambda ids, countdown=None: None)
-    rows = [
-        Notification.objects.create(
-            user=user, to_email=user.email, kind="reminder", subject=f"m{i}", body_text="t"
-        )
-        for i in range(3)
-    ]
+    rows = queued_rows(user, 3)
     real_send = services.delivery.send
 
     def out_of_time_on_the_second(message):
