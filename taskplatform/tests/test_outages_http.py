@@ -142,29 +142,30 @@ def test_bugs_and_bad_data_that_reach_the_database_stay_500s(user_client, monkey
     assert "Retry-After" not in response
 
 
-@pytest.mark.django_db
-def test_a_database_error_raised_by_middleware_is_a_503(client, monkeypatch):
+def admin_with_a_session_that_raises(client, monkeypatch, error: Exception):
+    """The admin, with the session middleware's lookup raising `error`."""
     from django.contrib.sessions.backends.db import SessionStore
 
-    def down(self):
-        raise OperationalError("connection refused")
+    def load(self):
+        raise error
 
-    monkeypatch.setattr(SessionStore, "load", down)
+    monkeypatch.setattr(SessionStore, "load", load)
     client.raise_request_exception = False
     client.cookies["sessionid"] = "a" * 32
-    unavailable(client.get("/admin/"))
+    return client
+
+
+@pytest.mark.django_db
+def test_a_database_error_raised_by_middleware_is_a_503(client, monkeypatch):
+    admin = admin_with_a_session_that_raises(
+        client, monkeypatch, OperationalError("connection refused")
+    )
+    unavailable(admin.get("/admin/"))
 
 
 @pytest.mark.django_db
 def test_other_server_errors_outside_drf_stay_500s(client, monkeypatch):
-    from django.contrib.sessions.backends.db import SessionStore
-
-    def boom(self):
-        raise RuntimeError("kaboom")
-
-    monkeypatch.setattr(SessionStore, "load", boom)
-    client.raise_request_exception = False
-    client.cookies["sessionid"] = "a" * 32
+    client = admin_with_a_session_that_raises(client, monkeypatch, RuntimeError("kaboom"))
     response = client.get("/admin/")
     assert response.status_code == 500
     assert response.json()["error"]["code"] == "server_error"
