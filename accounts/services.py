@@ -187,7 +187,7 @@ def _may_manage(user: User, actor, what: str) -> None:
 @transaction.atomic
 def user_deactivate(*, user: User, actor) -> User:
     """Block login, kill every refresh token, pause the user's jobs, drop their queued runs."""
-    from tasks.models import Job, JobRun
+    from jobs.models import Job, JobRun
 
     _may_manage(user, actor, "deactivate")
     if not user.is_active:
@@ -238,7 +238,8 @@ def user_delete(*, user: User, actor) -> dict[str, int]:
     """
     from files.models import StoredFile
     from files.services import blobs_delete
-    from tasks.models import Job, Task
+    from jobs.models import Job
+    from tasks.models import Task
 
     _may_manage(user, actor, "delete")
     user = User.objects.select_for_update().get(pk=user.pk)

@@ -97,7 +97,7 @@ def fill(total: int, due: int, owners: list) -> None:
     from django.utils import timezone
     from django_celery_beat.models import IntervalSchedule
 
-    from tasks.models import Job, JobRun
+    from jobs.models import Job, JobRun
 
     with connection.cursor() as cursor:
         cursor.execute(f"TRUNCATE {JobRun._meta.db_table}, {Job._meta.db_table} CASCADE")
@@ -129,7 +129,7 @@ def burst(due: int, owners: list, seconds_ahead: float) -> tuple:
     from django.utils import timezone
     from django_celery_beat.models import ClockedSchedule
 
-    from tasks.models import Job
+    from jobs.models import Job
 
     at = (timezone.now() + timedelta(seconds=seconds_ahead + 1)).replace(microsecond=0)
     clocked, _ = ClockedSchedule.objects.get_or_create(clocked_time=at)
@@ -149,7 +149,7 @@ def burst(due: int, owners: list, seconds_ahead: float) -> tuple:
 
 
 def scenario(total: int, due: int, owners: list, work: Path, args) -> list[float]:
-    from tasks.models import JobRun
+    from jobs.models import JobRun
 
     fill(total, due, owners)
     processes = Processes(work, args.concurrency, args.pool)

@@ -13,8 +13,8 @@ from rest_framework_simplejwt.token_blacklist.models import OutstandingToken
 
 from audit.models import AuditEvent
 from audit.services import record
+from jobs.models import Job, JobRun
 from notifications.models import Notification
-from tasks.models import Job, JobRun
 
 BATCH = 2000
 FINISHED_RUNS = [

@@ -10,8 +10,9 @@ from django.db.models.functions import Coalesce, TruncDate
 from django.utils import timezone
 
 from files.models import StoredFile
+from jobs.models import Job, JobRun
 from notifications.models import Notification
-from tasks.models import Job, JobRun, Task
+from tasks.models import Task
 
 ACTIVE_DAYS = 30
 SENT = [Notification.Status.SENT, Notification.Status.DELIVERED]

@@ -5,8 +5,8 @@ from __future__ import annotations
 from django.db import transaction
 
 from audit.services import record
-from tasks.jobs.services import job_cancel
-from tasks.models import Job
+from jobs.models import Job
+from jobs.services import job_cancel
 
 
 @transaction.atomic

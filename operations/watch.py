@@ -17,9 +17,9 @@ from django.db import transaction
 from django.utils import timezone
 
 from audit.services import record
+from jobs.models import JobRun
 from notifications.models import Notification
 from taskplatform.health import readiness
-from tasks.models import JobRun
 
 from .models import WatchState
 

@@ -17,7 +17,7 @@ api_v1 = [
     path("admin/", include("operations.api.urls")),
     path("audit-events/", include("audit.api.urls")),
     path("files/", include("files.api.urls")),
-    path("jobs/", include("tasks.api.job_urls")),
+    path("jobs/", include("jobs.api.urls")),
     path("notifications/", include("notifications.api.urls")),
     path("tasks/", include("tasks.api.urls")),
 ]

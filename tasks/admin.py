@@ -63,6 +63,3 @@ class TagAdmin(admin.ModelAdmin):
     search_fields = ("name", "owner__email")
     list_select_related = ("owner",)
     raw_id_fields = ("owner",)
-
-
-from . import job_admin  # noqa: E402, F401  (jobs and runs, in their own module)

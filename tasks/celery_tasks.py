@@ -4,34 +4,10 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from taskplatform.task_retry import RETRY_WHEN_THE_DATABASE_IS_DOWN
-
 from .due_soon import task_due_soon_sweep
-from .jobs import dispatch, runner
 
 
 @shared_task(name="tasks.due_soon_sweep", queue="maintenance", acks_late=True)
 def due_soon_sweep() -> int:
     """Beat, every 5 minutes: queue one due-soon email per (task, due date)."""
     return task_due_soon_sweep()
-
-
-@shared_task(name="jobs.dispatch", queue="maintenance")
-def dispatch_jobs() -> int:
-    """Beat, every second: runs for due jobs (the database is the schedule)."""
-    return dispatch.dispatch_due()
-
-
-@shared_task(
-    bind=True, name="jobs.run", queue="default", acks_late=True, **RETRY_WHEN_THE_DATABASE_IS_DOWN
-)
-def run_job(self, run_id: int) -> str | None:
-    """One run; claims it first, so a duplicate message does nothing (and the same message
-    redelivered after its worker died takes the run over)."""
-    return runner.run_execute(run_id=run_id, message_id=self.request.id or "")
-
-
-@shared_task(name="jobs.sweep", queue="maintenance", acks_late=True)
-def sweep_jobs() -> dict:
-    """Beat, every minute: re-send lost run messages, fail runs whose worker died."""
-    return dispatch.sweep()

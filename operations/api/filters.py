@@ -4,9 +4,9 @@ import django_filters
 from django.contrib.auth import get_user_model
 from django.db.models import Q
 
+from jobs import kinds
+from jobs.models import Job
 from taskplatform.api.filters import ChoiceInFilter, IdFilter
-from tasks.jobs import kinds
-from tasks.models import Job
 
 
 def _flag(field: str) -> django_filters.TypedChoiceFilter:

@@ -3,7 +3,7 @@ from __future__ import annotations
 from django.contrib.auth import get_user_model
 from rest_framework import serializers
 
-from tasks.api.job_serializers import JobSerializer
+from jobs.api.serializers import JobSerializer
 
 
 class AdminUserSerializer(serializers.ModelSerializer):

@@ -13,9 +13,9 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts import services as accounts
+from jobs.models import Job
 from operations.selectors import platform_stats, users_with_counts
 from operations.services import admin_job_cancel
-from tasks.models import Job
 
 from .filters import AdminJobFilter, AdminUserFilter
 from .permissions import StaffWithModelPermissions
@@ -69,7 +69,7 @@ class AdminJobViewSet(viewsets.ReadOnlyModelViewSet):
     """Every user's jobs; POST `{id}/cancel/` cancels one."""
 
     permission_classes = [StaffWithModelPermissions]
-    required_perms = {"POST": ["tasks.change_job"]}
+    required_perms = {"POST": ["jobs.change_job"]}
     serializer_class = AdminJobSerializer
     filterset_class = AdminJobFilter
     filter_backends = [DjangoFilterBackend, OrderingFilter]

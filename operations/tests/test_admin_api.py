@@ -9,10 +9,11 @@ from rest_framework_simplejwt.tokens import RefreshToken
 from accounts.tests.factories import UserFactory
 from audit.models import AuditEvent
 from files.tests.factories import StoredFileFactory
+from jobs.models import Job, JobRun
+from jobs.tests.helpers import make_job
 from notifications.models import Notification
-from tasks.models import Job, JobRun, Task
+from tasks.models import Task
 from tasks.tests.factories import TaskFactory
-from tasks.tests.jobs import make_job
 
 pytestmark = pytest.mark.django_db
 API = "/api/v1/admin/"

@@ -16,9 +16,9 @@ from django.conf import settings
 from django.utils import timezone
 
 from accounts.models import User
+from jobs.models import JobRun
+from jobs.tests.helpers import make_job
 from notifications.models import Notification
-from tasks.models import JobRun
-from tasks.tests.jobs import make_job
 
 pytestmark = pytest.mark.django_db(transaction=True)
 PASSWORD = "correct-horse-battery-staple"
@@ -75,7 +75,7 @@ def test_an_operator_pauses_a_job_from_the_admin(browser, live_server):
     page.screenshot(path=str(shot), full_page=True)
     assert shot.stat().st_size > 10_000
 
-    page.goto(f"{live_server.url}/admin/tasks/job/")
+    page.goto(f"{live_server.url}/admin/jobs/job/")
     page.check(f"input[name=_selected_action][value='{job.pk}']")
     page.select_option("select[name=action]", "pause")
     page.click("button[name=index]")

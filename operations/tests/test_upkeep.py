@@ -14,13 +14,13 @@ from rest_framework_simplejwt.tokens import RefreshToken
 
 from audit.models import AuditEvent
 from audit.services import record
+from jobs.models import JobRun
+from jobs.tests.helpers import make_job
 from notifications.models import Notification
 from operations import watch
 from operations.celery_tasks import prune_daily
 from operations.celery_tasks import watch as watch_task
 from operations.models import WatchState
-from tasks.models import JobRun
-from tasks.tests.jobs import make_job
 
 pytestmark = pytest.mark.django_db
 

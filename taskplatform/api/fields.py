@@ -9,7 +9,7 @@ uses get through to the parser here, and every error a parser raises becomes a 4
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import UTC, datetime
 
 from django.utils.dateparse import parse_datetime
 from rest_framework import serializers
@@ -43,3 +43,11 @@ class DateTimeField(serializers.DateTimeField):
             formats = getattr(self, "input_formats", api_settings.DATETIME_INPUT_FORMATS)
             self.fail("invalid", format=humanize_datetime.datetime_formats(formats))
         return super().to_internal_value(value)
+
+
+def iso_utc(value: datetime | None) -> str | None:
+    """DRF's DateTimeField output: ISO 8601 in UTC, "Z" for the offset."""
+    if value is None:
+        return None
+    text = value.astimezone(UTC).isoformat()
+    return text[:-6] + "Z" if text.endswith("+00:00") else text

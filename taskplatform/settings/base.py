@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "audit",
     "files",
     "tasks",
+    "jobs",
     "notifications",
     "operations",
 ]
@@ -187,8 +188,8 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "TaskStatusEnum": "tasks.models.Task.Status",
         "NotificationStatusEnum": "notifications.models.Notification.Status",
-        "JobStatusEnum": "tasks.models.Job.Status",
-        "JobRunStatusEnum": "tasks.models.JobRun.Status",
+        "JobStatusEnum": "jobs.models.Job.Status",
+        "JobRunStatusEnum": "jobs.models.JobRun.Status",
     },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",

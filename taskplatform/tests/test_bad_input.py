@@ -16,9 +16,10 @@ import pytest
 from audit.models import AuditEvent
 from files.models import StoredFile
 from files.tests.conftest import media, stored_blobs  # noqa: F401 - media: autouse
-from tasks.models import Job, Task
+from jobs.models import Job
+from jobs.tests.helpers import in_seconds, make_job
+from tasks.models import Task
 from tasks.tests.factories import TaskFactory
-from tasks.tests.jobs import in_seconds, make_job
 
 pytestmark = pytest.mark.django_db
 

@@ -14,12 +14,12 @@ from django.conf import settings
 from django.db import connection
 from django.utils import timezone
 
+from jobs import runner
+from jobs.models import JobRun
+from jobs.tests.helpers import make_job
 from notifications import services as notifications
 from notifications.models import Notification
 from taskplatform import liveness
-from tasks.jobs import runner
-from tasks.models import JobRun
-from tasks.tests.jobs import make_job
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

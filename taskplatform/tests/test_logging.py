@@ -87,7 +87,7 @@ def test_dispatcher_ticks_do_not_flood_the_log():
     )
     assert quiet.filter(record("celery.app.trace", logging.INFO, "Task jobs.run[1] received"))
     assert quiet.filter(record("celery.app.trace", logging.ERROR, "Task jobs.dispatch[1] raised"))
-    assert quiet.filter(record("tasks.jobs", logging.INFO, "jobs.dispatch mentioned"))
+    assert quiet.filter(record("jobs.dispatch", logging.INFO, "jobs.dispatch mentioned"))
 
 
 def test_a_disallowed_host_is_logged_not_mailed_to_admins(client, settings):

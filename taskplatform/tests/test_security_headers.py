@@ -79,7 +79,7 @@ def test_the_admin_gets_the_page_policy(admin_client):
     for response in [
         Client().get("/admin/login/"),
         admin_client.get("/admin/"),
-        admin_client.get("/admin/tasks/job/"),
+        admin_client.get("/admin/jobs/job/"),
     ]:
         page_policy(response)
         assert "http" not in response["Content-Security-Policy"]  # nothing from elsewhere
@@ -172,7 +172,7 @@ def test_admin_swagger_ui_and_redoc_render_without_csp_violations(browser, live_
     page.fill("#id_password", PASSWORD)
     page.click("input[type=submit]")
     page.wait_for_selector("#dashboard")
-    page.goto(f"{live_server.url}/admin/tasks/job/add/")
+    page.goto(f"{live_server.url}/admin/jobs/job/add/")
     page.wait_for_selector("#job_form")
     assert_no_violation(page, console)
 

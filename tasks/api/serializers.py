@@ -1,13 +1,11 @@
 from __future__ import annotations
 
-from datetime import UTC
-
 from django.contrib.auth import get_user_model
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from taskplatform.api.converters import MAX_ID
-from taskplatform.api.fields import DateTimeField
+from taskplatform.api.fields import DateTimeField, iso_utc
 from tasks.models import Priority, Task
 from tasks.selectors import task_hydrate
 
@@ -83,28 +81,20 @@ class TaskSerializer(serializers.ModelSerializer):
             "description": task.description,
             "status": task.status,
             "priority": PRIORITY_LABELS[task.priority],
-            "due_at": _datetime(task.due_at),
+            "due_at": iso_utc(task.due_at),
             "tags": task.tag_names,
             "visibility": task.visibility,
             "assignee": (
                 {"id": task.assignee_id, "email": task.assignee.email} if task.assignee_id else None
             ),
             "attachments": task.attachment_summaries,
-            "completed_at": _datetime(task.completed_at),
-            "created_at": _datetime(task.created_at),
-            "updated_at": _datetime(task.updated_at),
+            "completed_at": iso_utc(task.completed_at),
+            "created_at": iso_utc(task.created_at),
+            "updated_at": iso_utc(task.updated_at),
         }
 
 
 PRIORITY_LABELS = {p.value: p.label for p in Priority}
-
-
-def _datetime(value):
-    """DRF's DateTimeField output: ISO 8601 in UTC, "Z" for the offset."""
-    if value is None:
-        return None
-    text = value.astimezone(UTC).isoformat()
-    return text[:-6] + "Z" if text.endswith("+00:00") else text
 
 
 class TaskWriteSerializer(serializers.Serializer):

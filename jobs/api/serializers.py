@@ -7,10 +7,9 @@ from django.conf import settings
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from taskplatform.api.fields import DateTimeField, parse_iso_datetime
-from taskplatform.api.parsers import check_json_value
-from tasks.jobs import kinds
-from tasks.jobs.schedules import (
+from jobs import kinds
+from jobs.models import Job, JobRun
+from jobs.schedules import (
     CRON,
     INTERVAL,
     ONCE,
@@ -22,10 +21,9 @@ from tasks.jobs.schedules import (
     from_job,
     upcoming,
 )
-from tasks.jobs.services import NOTIFY_ON
-from tasks.models import Job, JobRun
-
-from .serializers import _datetime
+from jobs.services import NOTIFY_ON
+from taskplatform.api.fields import DateTimeField, iso_utc, parse_iso_datetime
+from taskplatform.api.parsers import check_json_value
 
 MAX_PARAMS_BYTES = 10_000
 MAX_PARAMS_DEPTH = 16
@@ -172,4 +170,4 @@ class JobDetailSerializer(JobSerializer):
         if job.status != Job.Status.ACTIVE:
             return []
         times = upcoming(from_job(job), check_timezone(job.timezone), job.next_run_at)
-        return [_datetime(value) for value in times]
+        return [iso_utc(value) for value in times]

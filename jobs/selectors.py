@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.db.models import QuerySet
 
-from tasks.models import Job, JobRun
+from jobs.models import Job, JobRun
 
 
 def job_list(*, user) -> QuerySet[Job]:

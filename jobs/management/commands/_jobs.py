@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.core.management.base import CommandError
 
-from tasks.models import Job
+from jobs.models import Job
 
 
 def get_job(job_id: int) -> Job:

@@ -2,9 +2,9 @@ from __future__ import annotations
 
 import django_filters
 
+from jobs import kinds
+from jobs.models import Job, JobRun
 from taskplatform.api.filters import ChoiceInFilter
-from tasks.jobs import kinds
-from tasks.models import Job, JobRun
 
 
 class JobFilter(django_filters.FilterSet):

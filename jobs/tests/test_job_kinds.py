@@ -10,12 +10,12 @@ from django.utils import timezone
 from files.models import StoredFile
 from files.tests.conftest import stored_blobs
 from files.tests.factories import StoredFileFactory
+from jobs import kinds, runner
+from jobs.models import JobRun
 from notifications.models import Notification
-from tasks.jobs import kinds, runner
-from tasks.models import JobRun
 from tasks.tests.factories import TaskFactory
 
-from .jobs import make_job
+from .helpers import make_job
 
 pytestmark = pytest.mark.django_db
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from django.core.management.base import BaseCommand
 
 from accounts.cli import user_by_email
-from tasks.jobs import kinds
-from tasks.models import Job
+from jobs import kinds
+from jobs.models import Job
 
 
 class Command(BaseCommand):

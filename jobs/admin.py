@@ -6,8 +6,8 @@ from django.contrib import admin
 
 from taskplatform.admin_tools import HistoryAdmin, ViewOnlyAdmin, apply_service
 
-from .job_forms import JobCreateForm
-from .jobs import services
+from . import services
+from .forms import JobCreateForm
 from .models import Job, JobRun
 
 
@@ -33,7 +33,7 @@ class JobAdmin(HistoryAdmin):
     add_form = JobCreateForm
 
     def has_add_permission(self, request):
-        return request.user.has_perm("tasks.add_job")
+        return request.user.has_perm("jobs.add_job")
 
     def get_form(self, request, obj=None, **kwargs):
         if obj is None:

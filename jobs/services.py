@@ -15,10 +15,10 @@ from django.utils import timezone
 from rest_framework import serializers
 
 from audit.services import record
+from jobs.models import Job, JobRun
 from notifications.kinds import Kind as NotificationKind
 from notifications.services import notify
 from taskplatform.api.errors import ApplicationError
-from tasks.models import Job, JobRun
 
 from . import kinds
 from .dispatch import publish_pending

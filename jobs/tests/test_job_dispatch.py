@@ -9,11 +9,11 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
-from tasks.jobs import dispatch
-from tasks.jobs.schedules import INTERVAL, ONCE, Schedule
-from tasks.models import Job, JobRun
+from jobs import dispatch
+from jobs.models import Job, JobRun
+from jobs.schedules import INTERVAL, ONCE, Schedule
 
-from .jobs import in_seconds, make_job
+from .helpers import in_seconds, make_job
 
 pytestmark = pytest.mark.django_db
 
@@ -185,7 +185,7 @@ def test_a_job_whose_schedule_breaks_is_set_aside_not_blocking_the_others(user, 
 
 
 def test_each_run_message_carries_its_kind_s_time_limits(monkeypatch):
-    from tasks.celery_tasks import run_job
+    from jobs.celery_tasks import run_job
 
     sent = {}
     monkeypatch.setattr(run_job, "apply_async", lambda args, **kwargs: sent.update(kwargs))

@@ -18,13 +18,13 @@ from django.conf import settings
 from django.db import connection
 from django_celery_beat.models import IntervalSchedule, PeriodicTask, PeriodicTasks
 
+from jobs.models import Job, JobRun
+from jobs.schedules import ONCE, Schedule
 from taskplatform import heartbeat
 from taskplatform.celery import app as celery_app
 from taskplatform.testing import wait_for
-from tasks.jobs.schedules import ONCE, Schedule
-from tasks.models import Job, JobRun
 
-from .jobs import in_seconds, make_job
+from .helpers import in_seconds, make_job
 
 pytestmark = pytest.mark.django_db(transaction=True)
 ROOT = Path(__file__).resolve().parents[2]
@@ -124,12 +124,12 @@ def test_runs_wait_out_a_broker_outage_and_run_once(private_redis, not_eager, us
     from celery.contrib.testing.worker import start_worker
     from django.db import transaction
 
+    from jobs.celery_tasks import dispatch_jobs
+    from jobs.services import job_run_now
     from notifications.models import Notification
     from notifications.tests.test_outbox_end_to_end import use_broker
-    from tasks.celery_tasks import dispatch_jobs
-    from tasks.jobs.services import job_run_now
 
-    caplog.set_level(logging.WARNING, logger="tasks.jobs.dispatch")  # see the outbox test
+    caplog.set_level(logging.WARNING, logger="jobs.dispatch")  # see the outbox test
     private_redis.start()
     use_broker(private_redis.url)
     private_redis.stop()  # the broker is now unreachable

@@ -6,13 +6,13 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from audit.models import AuditEvent
-from tasks.models import Job, JobRun
+from jobs.models import Job, JobRun
 
-from .jobs import make_job
+from .helpers import make_job
 
 pytestmark = pytest.mark.django_db
-JOBS = "/admin/tasks/job/"
-RUNS = "/admin/tasks/jobrun/"
+JOBS = "/admin/jobs/job/"
+RUNS = "/admin/jobs/jobrun/"
 
 
 def test_admin_lists_jobs_and_runs_with_filters(admin_client, user):
@@ -97,7 +97,7 @@ def test_run_job_queues_or_runs_inline(user, capsys, django_capture_on_commit_ca
 
 
 def test_run_job_inline_failure_exits_non_zero(user, monkeypatch):
-    from tasks.jobs.kinds import reminder
+    from jobs.kinds import reminder
 
     monkeypatch.setattr(reminder, "run", lambda job, run: (_ for _ in ()).throw(ValueError("boom")))
     job = make_job(user, max_retries=0)

@@ -6,8 +6,8 @@ from datetime import timedelta
 
 from django.utils import timezone
 
-from tasks.jobs import services
-from tasks.jobs.schedules import INTERVAL, ONCE, Schedule, cron
+from jobs import services
+from jobs.schedules import INTERVAL, ONCE, Schedule, cron
 
 
 def in_seconds(seconds: float):

@@ -19,7 +19,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from audit.services import record
-from tasks.models import Job, JobRun
+from jobs.models import Job, JobRun
 
 from . import kinds
 from .schedules import from_job, next_after
@@ -124,7 +124,7 @@ def time_limit(kind: str) -> int:
 
 
 def _publish(run_id: int, kind: str) -> bool:
-    from tasks.celery_tasks import run_job
+    from jobs.celery_tasks import run_job
 
     try:
         run_job.apply_async(

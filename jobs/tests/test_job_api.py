@@ -8,11 +8,11 @@ import pytest
 from django.utils import timezone
 
 from audit.models import AuditEvent
+from jobs.models import Job, JobRun
 from notifications.models import Notification
-from tasks.models import Job, JobRun
 from tasks.tests.factories import TaskFactory
 
-from .jobs import in_seconds, make_job
+from .helpers import in_seconds, make_job
 
 pytestmark = pytest.mark.django_db
 URL = "/api/v1/jobs/"

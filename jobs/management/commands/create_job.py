@@ -8,12 +8,12 @@ from django.core.management.base import BaseCommand, CommandError
 from rest_framework import serializers
 
 from accounts.cli import user_by_email
+from jobs import kinds
+from jobs.api.serializers import JobWriteSerializer
+from jobs.forms import flatten_errors
+from jobs.schedules import PERIODS
+from jobs.services import job_create
 from taskplatform.api.errors import ApplicationError
-from tasks.api.job_serializers import JobWriteSerializer
-from tasks.job_forms import flatten_errors
-from tasks.jobs import kinds
-from tasks.jobs.schedules import PERIODS
-from tasks.jobs.services import job_create
 
 
 class Command(BaseCommand):

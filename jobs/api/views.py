@@ -10,11 +10,11 @@ from rest_framework.decorators import action
 from rest_framework.filters import OrderingFilter
 from rest_framework.response import Response
 
-from tasks.jobs import selectors, services
-from tasks.models import Job, JobRun
+from jobs import selectors, services
+from jobs.models import Job, JobRun
 
-from .job_filters import JobFilter, JobRunFilter
-from .job_serializers import (
+from .filters import JobFilter, JobRunFilter
+from .serializers import (
     JobDetailSerializer,
     JobRunSerializer,
     JobSerializer,

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from django.core.management.base import BaseCommand, CommandError
 
+from jobs.services import job_cancel
 from taskplatform.api.errors import ApplicationError
-from tasks.jobs.services import job_cancel
 
 from ._jobs import get_job
 

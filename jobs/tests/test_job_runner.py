@@ -8,13 +8,13 @@ import pytest
 from django.utils import timezone
 
 from audit.models import AuditEvent
+from jobs import dispatch, kinds, runner
+from jobs.kinds import reminder
+from jobs.models import Job, JobRun
 from notifications.models import Notification
 from notifications.services import preferences_update
-from tasks.jobs import dispatch, kinds, runner
-from tasks.jobs.kinds import reminder
-from tasks.models import Job, JobRun
 
-from .jobs import make_job
+from .helpers import make_job
 
 pytestmark = pytest.mark.django_db
 

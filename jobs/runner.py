@@ -17,10 +17,10 @@ from django.db.models import F
 from django.utils import timezone
 
 from audit.services import record
+from jobs.models import Job, JobRun
 from notifications.kinds import Kind as NotificationKind
 from notifications.services import notify
 from taskplatform import liveness
-from tasks.models import Job, JobRun
 
 from . import kinds
 from .dispatch import time_limit

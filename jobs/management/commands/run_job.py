@@ -5,10 +5,10 @@ from __future__ import annotations
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
+from jobs.models import JobRun
+from jobs.runner import run_execute
+from jobs.services import job_run_now
 from taskplatform.api.errors import ApplicationError
-from tasks.jobs.runner import run_execute
-from tasks.jobs.services import job_run_now
-from tasks.models import JobRun
 
 from ._jobs import get_job
 

@@ -11,10 +11,10 @@ from rest_framework import serializers
 from taskplatform.api.errors import ApplicationError
 from taskplatform.api.parsers import check_json_value
 
-from .api.job_serializers import JobWriteSerializer
-from .jobs import kinds, services
-from .jobs.schedules import CRON, INTERVAL, ONCE, PERIODS
+from . import kinds, services
+from .api.serializers import JobWriteSerializer
 from .models import Job
+from .schedules import CRON, INTERVAL, ONCE, PERIODS
 
 
 class ParamsField(forms.JSONField):

@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from tasks.jobs.schedules import (
+from jobs.schedules import (
     CRON,
     INTERVAL,
     ONCE,

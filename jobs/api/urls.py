@@ -1,6 +1,6 @@
 from rest_framework.routers import SimpleRouter
 
-from .job_views import JobViewSet
+from .views import JobViewSet
 
 router = SimpleRouter(use_regex_path=False)
 router.register("", JobViewSet, basename="job")
