@@ -10,14 +10,14 @@ from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, models, transaction
 from django.utils import timezone
-from rest_framework_simplejwt.exceptions import InvalidToken
+from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 from rest_framework_simplejwt.tokens import RefreshToken
 
 from audit.services import record
 from notifications.kinds import Kind
 from notifications.services import notify
-from taskplatform.api.errors import ApplicationError
+from taskplatform.exceptions import ApplicationError
 
 from .models import User, normalize_email
 
@@ -75,7 +75,7 @@ def user_login(*, email: str, password: str, request=None) -> dict[str, Any]:
     user = authenticate(request, email=normalize_email(email), password=password)
     if user is None:
         record(action="user.login_failed", details={"email": normalize_email(email)[:254]})
-        raise ApplicationError(INVALID_CREDENTIALS, code="invalid_credentials", status=401)
+        raise ApplicationError(INVALID_CREDENTIALS, code="invalid_credentials")
     with transaction.atomic():
         tokens = _issue_tokens(user)
         user.last_login = timezone.now()
@@ -90,15 +90,18 @@ def token_refresh(*, refresh: str) -> dict[str, Any]:
 
     The outstanding row is locked so two concurrent refreshes of one token can't both win.
     """
-    token = RefreshToken(refresh)  # signature, expiry, type and blacklist
+    try:
+        token = RefreshToken(refresh)  # signature, expiry, type and blacklist
+    except TokenError as exc:
+        raise ApplicationError(str(exc), code="invalid_token") from None
     outstanding = (
         OutstandingToken.objects.select_for_update(of=("self",)).filter(jti=token["jti"]).first()
     )
     if outstanding is None or BlacklistedToken.objects.filter(token=outstanding).exists():
-        raise InvalidToken("Token is blacklisted")
+        raise ApplicationError("Token is blacklisted", code="invalid_token")
     user = User.objects.filter(pk=token.get("user_id"), is_active=True).first()
     if user is None:
-        raise InvalidToken("No active account found for the given token.")
+        raise ApplicationError("No active account found for the given token.", code="invalid_token")
     BlacklistedToken.objects.create(token=outstanding)
     return _issue_tokens(user)
 
@@ -177,10 +180,10 @@ def _may_manage(user: User, actor, what: str) -> None:
     if actor is None:
         return
     if user.pk == actor.pk:
-        raise ApplicationError(f"You can't {what} your own account.", code="conflict", status=409)
+        raise ApplicationError(f"You can't {what} your own account.", code="conflict")
     if user.is_superuser and not actor.is_superuser:
         raise ApplicationError(
-            f"Only a superuser can {what} a superuser.", code="permission_denied", status=403
+            f"Only a superuser can {what} a superuser.", code="permission_denied"
         )
 
 

@@ -16,7 +16,7 @@ from django.db.models import Sum
 from django.utils import timezone
 
 from audit.services import record
-from taskplatform.api.errors import ApplicationError
+from taskplatform.exceptions import ApplicationError
 
 from .models import StoredFile, new_storage_key
 from .names import sanitize_name
@@ -43,7 +43,6 @@ def _check_allowed_type(content_type: str) -> None:
             f"Files of type {content_type} are not accepted.",
             code="unsupported_file_type",
             details={"file": [f"Accepted types: {', '.join(allowed)}."]},
-            status=415,
         )
 
 
@@ -83,7 +82,6 @@ def file_store(
                     "This upload would exceed your storage quota.",
                     code="quota_exceeded",
                     details={"quota_bytes": quota, "used_bytes": used, "size": upload.size},
-                    status=413,
                 )
             stored = StoredFile.objects.create(
                 owner=owner,
@@ -111,7 +109,7 @@ def file_open(*, file: StoredFile):
         return default_storage.open(file.storage_key, "rb")
     except FileNotFoundError:
         raise ApplicationError(
-            "The stored content of this file is missing.", code="content_missing", status=404
+            "The stored content of this file is missing.", code="content_missing"
         ) from None
 
 
@@ -164,7 +162,6 @@ def _storage_unavailable() -> ApplicationError:
     return ApplicationError(
         "Storage is unavailable; the file was not deleted. Try again later.",
         code="storage_unavailable",
-        status=503,
     )
 
 

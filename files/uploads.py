@@ -23,7 +23,7 @@ from streaming_form_data import StreamingFormDataParser
 from streaming_form_data.parser import ParseFailedException, parse_content_boundary
 from streaming_form_data.targets import BaseTarget
 
-from taskplatform.api.errors import ApplicationError
+from taskplatform.exceptions import ApplicationError
 
 from .names import sanitize_name
 from .sniff import SNIFF_BYTES
@@ -44,7 +44,6 @@ def too_large_error() -> ApplicationError:
         f"The file is larger than the {limit} bytes allowed.",
         code="file_too_large",
         details={"max_bytes": limit},
-        status=413,
     )
 
 

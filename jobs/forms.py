@@ -8,8 +8,8 @@ from django import forms
 from django.contrib.auth import get_user_model
 from rest_framework import serializers
 
-from taskplatform.api.errors import ApplicationError
 from taskplatform.api.parsers import check_json_value
+from taskplatform.exceptions import ApplicationError
 
 from . import kinds, services
 from .api.serializers import JobWriteSerializer

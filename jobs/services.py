@@ -18,7 +18,7 @@ from audit.services import record
 from jobs.models import Job, JobRun
 from notifications.kinds import Kind as NotificationKind
 from notifications.services import notify
-from taskplatform.api.errors import ApplicationError
+from taskplatform.exceptions import ApplicationError
 
 from . import kinds
 from .dispatch import publish_pending
@@ -30,13 +30,11 @@ EDITABLE = ("name", "kind", "params", "schedule", "timezone", "notify_on", "max_
 
 
 def _invalid(field: str, message: Any) -> ApplicationError:
-    return ApplicationError(
-        "Invalid input.", code="validation_error", details={field: message}, status=400
-    )
+    return ApplicationError("Invalid input.", code="validation_error", details={field: message})
 
 
 def _conflict(message: str) -> ApplicationError:
-    return ApplicationError(message, code="conflict", status=409)
+    return ApplicationError(message, code="conflict")
 
 
 def validate_params(*, kind: str, params: Any, owner) -> dict:

@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 from django.contrib import admin, messages
 
-from .api.errors import ApplicationError
+from .exceptions import ApplicationError
 
 
 class HistoryAdmin(admin.ModelAdmin):

@@ -1,9 +1,12 @@
 from __future__ import annotations
 
+from datetime import datetime
+
 from django.conf import settings
 from django.core.validators import MinLengthValidator
 from django.db import models
 from django.db.models.functions import Lower
+from django.utils import timezone
 
 from taskplatform.models import TimestampedModel
 
@@ -15,6 +18,19 @@ class Priority(models.IntegerChoices):
     MEDIUM = 2, "medium"
     HIGH = 3, "high"
     CRITICAL = 4, "critical"
+
+    @classmethod
+    def label_of(cls, value: int) -> str:
+        """The name clients see ("high") for a stored severity (3)."""
+        return cls(value).label
+
+    @classmethod
+    def from_label(cls, label: str) -> Priority:
+        """The stored severity for a name clients send; ValueError for an unknown one."""
+        for priority in cls:
+            if priority.label == label:
+                return priority
+        raise ValueError(f"unknown priority {label!r}")
 
 
 class Tag(TimestampedModel):
@@ -31,6 +47,23 @@ class Tag(TimestampedModel):
 
     def __str__(self) -> str:
         return self.name
+
+
+class TaskQuerySet(models.QuerySet["Task"]):
+    """The words the product uses about tasks, defined once."""
+
+    def open(self) -> TaskQuerySet:
+        """Not done yet (to do, in progress or blocked)."""
+        return self.exclude(status=Task.Status.DONE)
+
+    def overdue(self, *, now: datetime | None = None) -> TaskQuerySet:
+        """Open and past their due time."""
+        return self.filter(overdue_condition(now=now))
+
+
+def overdue_condition(*, now: datetime | None = None) -> models.Q:
+    """`overdue` as a Q, for conditional aggregates (Count(filter=…)) and excludes."""
+    return models.Q(due_at__lt=now or timezone.now()) & ~models.Q(status=Task.Status.DONE)
 
 
 class Task(TimestampedModel):
@@ -67,6 +100,8 @@ class Task(TimestampedModel):
     completed_at = models.DateTimeField(null=True, blank=True)
     tags = models.ManyToManyField(Tag, blank=True, related_name="tasks")
     attachments = models.ManyToManyField("files.StoredFile", blank=True, related_name="tasks")
+
+    objects = TaskQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created_at", "-id"]

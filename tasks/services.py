@@ -12,13 +12,13 @@ from audit.services import record
 from files.models import StoredFile
 from notifications.kinds import Kind
 from notifications.services import notify
-from taskplatform.api.errors import ApplicationError
+from taskplatform.exceptions import ApplicationError
 
 from .models import Priority, Tag, Task
 
 
 def _forbidden(message: str) -> ApplicationError:
-    return ApplicationError(message, code="permission_denied", status=403)
+    return ApplicationError(message, code="permission_denied")
 
 
 def _tags_for(owner, names: list[str]) -> list[Tag]:
@@ -151,8 +151,6 @@ def task_attachment_remove(*, task: Task, actor, file_id: int) -> None:
     if actor.pk != task.owner_id:
         raise _forbidden("Only the owner can detach files from this task.")
     if not task.attachments.filter(pk=file_id).exists():
-        raise ApplicationError(
-            "This file is not attached to the task.", code="not_found", status=404
-        )
+        raise ApplicationError("This file is not attached to the task.", code="not_found")
     task.attachments.remove(file_id)
     record(actor=actor, action="task.attachment_removed", target=task, details={"file_id": file_id})

@@ -20,26 +20,28 @@ from rest_framework.response import Response
 from rest_framework_simplejwt.exceptions import InvalidToken, TokenError
 
 from taskplatform.context import current_request_id
+from taskplatform.exceptions import ApplicationError
 
 log = logging.getLogger("taskplatform.errors")
 
 
-class ApplicationError(Exception):
-    """A domain rule was broken. Rendered as the envelope with `status` (400 by default)."""
+# an ApplicationError's code -> its HTTP status (any other code is a 400)
+STATUS_FOR_CODE: dict[str, int] = {
+    "invalid_credentials": 401,
+    "invalid_token": 401,
+    "permission_denied": 403,
+    "not_found": 404,
+    "content_missing": 404,
+    "conflict": 409,
+    "file_too_large": 413,
+    "quota_exceeded": 413,
+    "unsupported_file_type": 415,
+    "storage_unavailable": 503,
+}
 
-    def __init__(
-        self,
-        message: str,
-        *,
-        code: str = "invalid",
-        details: dict[str, Any] | None = None,
-        status: int = 400,
-    ) -> None:
-        super().__init__(message)
-        self.message = message
-        self.code = code
-        self.details = details or {}
-        self.status = status
+
+def status_for(exc: ApplicationError) -> int:
+    return STATUS_FOR_CODE.get(exc.code, 400)
 
 
 # DRF exception class -> our stable code (the first match in MRO order wins)
@@ -134,8 +136,9 @@ def _from_api_exception(exc: exceptions.APIException) -> Response:
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
     """DRF's EXCEPTION_HANDLER: every exception a view raises leaves as the envelope."""
     if isinstance(exc, ApplicationError):
-        response = Response(envelope(exc.code, exc.message, exc.details), status=exc.status)
-        if exc.status == 401:
+        status_code = status_for(exc)
+        response = Response(envelope(exc.code, exc.message, exc.details), status=status_code)
+        if status_code == 401:
             response["WWW-Authenticate"] = 'Bearer realm="api"'
         return response
     if isinstance(exc, Http404):

@@ -4,7 +4,7 @@ from django.urls import include, path
 from rest_framework.decorators import api_view, permission_classes
 from rest_framework.permissions import AllowAny
 
-from taskplatform.api.errors import ApplicationError
+from taskplatform.exceptions import ApplicationError
 from taskplatform.urls import handler400, handler403, handler404, handler500  # noqa: F401
 
 
@@ -17,7 +17,7 @@ def boom(request):
 @api_view(["GET"])
 @permission_classes([AllowAny])
 def conflict(request):
-    raise ApplicationError("Only an active job can be paused.", code="conflict", status=409)
+    raise ApplicationError("Only an active job can be paused.", code="conflict")
 
 
 def plain_boom(request):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.core.management.base import BaseCommand, CommandError
 
 from jobs.services import job_cancel
-from taskplatform.api.errors import ApplicationError
+from taskplatform.exceptions import ApplicationError
 
 from ._jobs import get_job
 

@@ -13,7 +13,7 @@ from jobs.api.serializers import JobWriteSerializer
 from jobs.forms import flatten_errors
 from jobs.schedules import PERIODS
 from jobs.services import job_create
-from taskplatform.api.errors import ApplicationError
+from taskplatform.exceptions import ApplicationError
 
 
 class Command(BaseCommand):

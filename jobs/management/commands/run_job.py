@@ -8,7 +8,7 @@ from django.db import transaction
 from jobs.models import JobRun
 from jobs.runner import run_execute
 from jobs.services import job_run_now
-from taskplatform.api.errors import ApplicationError
+from taskplatform.exceptions import ApplicationError
 
 from ._jobs import get_job
 

@@ -8,7 +8,7 @@ from django.db.models import Q
 from accounts import services
 from accounts.models import User, normalize_email
 from operations.selectors import users_with_counts
-from taskplatform.api.errors import ApplicationError
+from taskplatform.exceptions import ApplicationError
 
 
 def _user(identifier: str) -> User:
