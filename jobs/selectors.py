@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django.db.models import QuerySet
 
 from jobs.models import Job, JobRun
+
+if TYPE_CHECKING:
+    from accounts.models import User
 
 
 def job_list(*, user) -> QuerySet[Job]:
@@ -15,3 +20,8 @@ def job_list(*, user) -> QuerySet[Job]:
 
 def job_runs(*, job: Job) -> QuerySet[JobRun]:
     return JobRun.objects.filter(job=job).order_by("-scheduled_for", "-id")
+
+
+def job_count(*, owner: User) -> int:
+    """How many jobs the owner has (any status)."""
+    return Job.objects.filter(owner=owner).count()

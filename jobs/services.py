@@ -8,7 +8,7 @@ new one, never half of each.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
 from django.utils import timezone
@@ -23,6 +23,9 @@ from taskplatform.exceptions import ApplicationError
 from . import kinds
 from .dispatch import publish_pending
 from .schedules import ONCE, Schedule, ScheduleError, beat_row, check_timezone, from_job, next_after
+
+if TYPE_CHECKING:
+    from accounts.models import User
 
 Status = Job.Status
 NOTIFY_ON = ("created", "succeeded", "failed")
@@ -228,6 +231,23 @@ def job_run_now(*, job: Job, actor) -> JobRun:
     record(actor=actor, action="job.run_requested", target=job, details={"run_id": run.pk})
     transaction.on_commit(lambda: publish_pending(ids=[run.pk]))
     return run
+
+
+@transaction.atomic
+def jobs_stop_for_owner(*, owner: User) -> dict[str, int]:
+    """Pause the owner's active jobs and cancel their queued runs (an account switched off).
+
+    Paused, not cancelled: an owner let back in resumes what they want. Bulk UPDATEs, no
+    audit per job: the caller records one event with these counts.
+    """
+    now = _now()
+    paused = Job.objects.filter(owner=owner, status=Status.ACTIVE).update(
+        status=Status.PAUSED, updated_at=now
+    )
+    dropped = JobRun.objects.filter(job__owner=owner, status=JobRun.Status.QUEUED).update(
+        status=JobRun.Status.CANCELLED, finished_at=now, updated_at=now
+    )
+    return {"jobs_paused": paused, "runs_cancelled": dropped}
 
 
 def _now() -> datetime:
