@@ -1,8 +1,6 @@
 from django.contrib import admin
-from django.db.models import Q
-from django.utils import timezone
 
-from .models import Tag, Task
+from .models import Tag, Task, overdue_condition
 
 
 class OverdueFilter(admin.SimpleListFilter):
@@ -13,7 +11,7 @@ class OverdueFilter(admin.SimpleListFilter):
         return [("yes", "Overdue"), ("no", "Not overdue")]
 
     def queryset(self, request, queryset):
-        overdue = Q(due_at__lt=timezone.now()) & ~Q(status=Task.Status.DONE)
+        overdue = overdue_condition()
         if self.value() == "yes":
             return queryset.filter(overdue)
         if self.value() == "no":

@@ -3,12 +3,11 @@ from __future__ import annotations
 import django_filters
 from django.db.models import Exists, OuterRef, Q
 from django.db.models.functions import Lower
-from django.utils import timezone
 from rest_framework.exceptions import ValidationError
 
 from taskplatform.api.converters import MAX_ID
 from taskplatform.api.filters import ChoiceInFilter, DateTimeFilter
-from tasks.models import Priority, Tag, Task
+from tasks.models import Priority, Tag, Task, overdue_condition
 
 
 def _user_id(value: str, request) -> int:
@@ -56,11 +55,15 @@ class TaskFilter(django_filters.FilterSet):
         return queryset.filter(Q(title__icontains=value) | Q(description__icontains=value))
 
     def filter_priority(self, queryset, name, value):
-        labels = {p.label: p.value for p in Priority}
-        unknown = [v for v in value if v not in labels]
+        wanted, unknown = [], []
+        for label in value:
+            try:
+                wanted.append(Priority.from_label(label))
+            except ValueError:
+                unknown.append(label)
         if unknown:
             raise ValidationError({"priority": [f"Unknown priority: {', '.join(unknown)}."]})
-        return queryset.filter(priority__in=[labels[v] for v in value])
+        return queryset.filter(priority__in=wanted)
 
     def filter_tags(self, queryset, name, value):
         names = [v.strip().lower() for v in value if v.strip()]
@@ -80,5 +83,5 @@ class TaskFilter(django_filters.FilterSet):
         return queryset.filter(assignee_id=_user_id(value, self.request))
 
     def filter_overdue(self, queryset, name, value):
-        overdue = Q(due_at__lt=timezone.now()) & ~Q(status=Task.Status.DONE)
+        overdue = overdue_condition()
         return queryset.filter(overdue) if value == "true" else queryset.exclude(overdue)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from django.core.management.base import BaseCommand
 from django.db.models import Q
-from django.utils import timezone
 
 from accounts.cli import user_by_email
 from tasks.models import Priority, Task
@@ -29,7 +28,7 @@ class Command(BaseCommand):
         if status:
             tasks = tasks.filter(status=status)
         if overdue:
-            tasks = tasks.filter(due_at__lt=timezone.now()).exclude(status=Task.Status.DONE)
+            tasks = tasks.overdue()
         if search:
             tasks = tasks.filter(Q(title__icontains=search) | Q(description__icontains=search))
         total = tasks.count()
@@ -41,7 +40,7 @@ class Command(BaseCommand):
                 row.format(
                     task.pk,
                     task.status,
-                    Priority(task.priority).label,
+                    Priority.label_of(task.priority),
                     due,
                     task.owner.email,
                     task.title,
