@@ -2,32 +2,76 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, time, timedelta
 from statistics import median
+from typing import TYPE_CHECKING, Any, TypedDict
 from zoneinfo import ZoneInfo
 
 from django.db.models import Avg, Count, DurationField, ExpressionWrapper, F, Q, QuerySet
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
-from .models import Priority, Task
+from .models import Priority, Task, overdue_condition
+
+if TYPE_CHECKING:
+    from accounts.models import User
 
 
-def task_visibility(user) -> Q:
+class UserSummary(TypedDict):
+    id: int
+    email: str
+
+
+class FileSummary(TypedDict):
+    id: int
+    name: str
+    size: int
+    content_type: str
+    sha256: str
+
+
+class TaskRow(TypedDict):
+    """A task in the API's shape; tasks.api.serializers.TaskSerializer renders exactly this."""
+
+    id: int
+    owner: UserSummary
+    title: str
+    description: str
+    status: str
+    priority: int
+    due_at: datetime | None
+    tags: list[str]
+    visibility: str
+    assignee: UserSummary | None
+    attachments: list[FileSummary]
+    completed_at: datetime | None
+    created_at: datetime
+    updated_at: datetime
+
+
+def _visible_to(user: User) -> Q:
     """Owner, assignee and staff see a task; everyone signed in sees public ones."""
     if user.is_staff:
         return Q()
     return Q(owner=user) | Q(assignee=user) | Q(visibility=Task.Visibility.PUBLIC)
 
 
-def task_list(*, user) -> QuerySet[Task]:
-    return Task.objects.filter(task_visibility(user)).select_related("owner", "assignee")
+def task_list(*, user: User) -> QuerySet[Task]:
+    """The tasks `user` may see, with owner and assignee (what task_rows reads) joined."""
+    return Task.objects.filter(_visible_to(user)).select_related("owner", "assignee")
 
 
-def task_hydrate(tasks: list[Task]) -> list[Task]:
-    """Attach tag names and attachment summaries to a page of tasks in two flat queries.
+def task_count(*, owner: User) -> int:
+    """How many tasks `owner` owns."""
+    return Task.objects.filter(owner=owner).count()
 
-    Cheaper than prefetch_related, which builds a related manager per task and relation.
+
+def task_rows(*, tasks: Sequence[Task]) -> list[TaskRow]:
+    """A page of tasks (from task_list: owner and assignee joined) as API rows.
+
+    Tag names and attachment summaries come in two flat queries whatever the page size:
+    cheaper than prefetch_related, which builds a related manager per task and relation.
     """
     ids = [task.pk for task in tasks]
     tags: dict[int, list[str]] = {pk: [] for pk in ids}
@@ -35,10 +79,11 @@ def task_hydrate(tasks: list[Task]) -> list[Task]:
         "task_id", "tag__name"
     ):
         tags[task_id].append(name)
-    files: dict[int, list[dict]] = {pk: [] for pk in ids}
-    for row in (
+    files: dict[int, list[FileSummary]] = {pk: [] for pk in ids}
+    for task_id, file_id, name, size, content_type, sha256 in (
         Task.attachments.through.objects.filter(task_id__in=ids)
-        .values(
+        .order_by("storedfile_id")
+        .values_list(
             "task_id",
             "storedfile_id",
             "storedfile__name",
@@ -46,31 +91,49 @@ def task_hydrate(tasks: list[Task]) -> list[Task]:
             "storedfile__content_type",
             "storedfile__sha256",
         )
-        .order_by("storedfile_id")
     ):
-        files[row["task_id"]].append(
+        files[task_id].append(
             {
-                "id": row["storedfile_id"],
-                "name": row["storedfile__name"],
-                "size": row["storedfile__size"],
-                "content_type": row["storedfile__content_type"],
-                "sha256": row["storedfile__sha256"],
+                "id": file_id,
+                "name": name,
+                "size": size,
+                "content_type": content_type,
+                "sha256": sha256,
             }
         )
-    for task in tasks:
-        task.tag_names = sorted(tags[task.pk])
-        task.attachment_summaries = files[task.pk]
-    return tasks
+    return [
+        {
+            "id": task.pk,
+            "owner": {"id": task.owner_id, "email": task.owner.email},
+            "title": task.title,
+            "description": task.description,
+            "status": task.status,
+            "priority": task.priority,
+            "due_at": task.due_at,
+            "tags": sorted(tags[task.pk]),
+            "visibility": task.visibility,
+            "assignee": (
+                {"id": task.assignee_id, "email": task.assignee.email}
+                if task.assignee_id is not None
+                else None
+            ),
+            "attachments": files[task.pk],
+            "completed_at": task.completed_at,
+            "created_at": task.created_at,
+            "updated_at": task.updated_at,
+        }
+        for task in tasks
+    ]
 
 
-def task_stats(*, user) -> dict:
+def task_stats(*, user: User) -> dict[str, Any]:
     """Analytics over the caller's own tasks, computed in the database."""
     tasks = Task.objects.filter(owner=user)
     now = timezone.now()
     counts = tasks.aggregate(
         total=Count("id"),
         done=Count("id", filter=Q(status=Task.Status.DONE)),
-        overdue=Count("id", filter=Q(due_at__lt=now) & ~Q(status=Task.Status.DONE)),
+        overdue=Count("id", filter=overdue_condition(now=now)),
         **{f"status_{s}": Count("id", filter=Q(status=s)) for s in Task.Status.values},
         **{f"priority_{p.label}": Count("id", filter=Q(priority=p.value)) for p in Priority},
     )

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
+import enum
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
 from django.db.models.functions import Lower
@@ -16,12 +18,15 @@ from taskplatform.exceptions import ApplicationError
 
 from .models import Priority, Tag, Task
 
+if TYPE_CHECKING:
+    from accounts.models import User
+
 
 def _forbidden(message: str) -> ApplicationError:
     return ApplicationError(message, code="permission_denied")
 
 
-def _tags_for(owner, names: list[str]) -> list[Tag]:
+def _tags_for(owner: User, names: list[str]) -> list[Tag]:
     """The owner's tags by name, case-insensitively, creating the missing ones."""
     wanted = {name.strip().lower(): name.strip() for name in names if name.strip()}
     existing = {
@@ -48,7 +53,7 @@ def _set_completed_at(task: Task, previous_status: str | None) -> None:
         task.completed_at = None
 
 
-def _announce_assignment(task: Task, actor, previous) -> None:
+def _announce_assignment(task: Task, actor: User, previous: User | None) -> None:
     if task.assignee_id == getattr(previous, "pk", None):
         return
     details = {
@@ -67,8 +72,28 @@ def _announce_assignment(task: Task, actor, previous) -> None:
 
 
 @transaction.atomic
-def task_create(*, owner, tags: list[str] | None = None, **fields: Any) -> Task:
-    task = Task(owner=owner, **fields)
+def task_create(
+    *,
+    owner: User,
+    title: str,
+    description: str = "",
+    status: str = Task.Status.TODO,
+    priority: int = Priority.MEDIUM,
+    due_at: datetime | None = None,
+    visibility: str = Task.Visibility.PRIVATE,
+    assignee: User | None = None,
+    tags: list[str] | None = None,
+) -> Task:
+    task = Task(
+        owner=owner,
+        title=title,
+        description=description,
+        status=status,
+        priority=priority,
+        due_at=due_at,
+        visibility=visibility,
+        assignee=assignee,
+    )
     _set_completed_at(task, None)
     task.save()
     if tags:
@@ -78,12 +103,43 @@ def task_create(*, owner, tags: list[str] | None = None, **fields: Any) -> Task:
     return task
 
 
+class Unset(enum.Enum):
+    """The type of UNSET: "this argument was not given" (None may be a value: no assignee)."""
+
+    UNSET = enum.auto()
+
+
+UNSET = Unset.UNSET
+
+
 @transaction.atomic
-def task_update(*, task: Task, actor, tags: list[str] | None = None, **changes: Any) -> Task:
-    """Apply `changes`. The owner may change anything; the assignee only the status."""
+def task_update(
+    *,
+    task: Task,
+    actor: User,
+    title: str | Unset = UNSET,
+    description: str | Unset = UNSET,
+    status: str | Unset = UNSET,
+    priority: int | Unset = UNSET,
+    due_at: datetime | Unset | None = UNSET,
+    visibility: str | Unset = UNSET,
+    assignee: User | Unset | None = UNSET,
+    tags: list[str] | Unset = UNSET,
+) -> Task:
+    """Apply the arguments given. The owner may change anything; the assignee only the status."""
+    given = {
+        "title": title,
+        "description": description,
+        "status": status,
+        "priority": priority,
+        "due_at": due_at,
+        "visibility": visibility,
+        "assignee": assignee,
+    }
+    changes = {field: value for field, value in given.items() if value is not UNSET}
     task = Task.objects.select_for_update(of=("self",)).select_related("assignee").get(pk=task.pk)
     changing = {k for k, v in changes.items() if getattr(task, k) != v}
-    if tags is not None and sorted(t.lower() for t in tags) != sorted(
+    if not isinstance(tags, Unset) and sorted(t.lower() for t in tags) != sorted(
         t.name.lower() for t in task.tags.all()
     ):
         changing.add("tags")
@@ -95,10 +151,10 @@ def task_update(*, task: Task, actor, tags: list[str] | None = None, **changes: 
     for field in changing - {"tags"}:
         before, after = getattr(task, field), changes[field]
         if field == "priority":
-            before, after = Priority(before).label, Priority(after).label
+            before, after = Priority.label_of(before), Priority.label_of(after)
         changed[field] = {"from": _plain(before), "to": _plain(after)}
         setattr(task, field, changes[field])
-    if "tags" in changing:
+    if "tags" in changing and not isinstance(tags, Unset):
         changed["tags"] = {"from": sorted(t.name for t in task.tags.all()), "to": sorted(tags)}
         task.tags.set(_tags_for(task.owner, tags))
     if changed:
@@ -109,7 +165,8 @@ def task_update(*, task: Task, actor, tags: list[str] | None = None, **changes: 
     return task
 
 
-def _plain(value):
+def _plain(value: Any) -> Any:
+    """A value as the audit log's JSON keeps it: times in ISO 8601, users by email."""
     if hasattr(value, "isoformat"):
         return value.isoformat()
     if hasattr(value, "email"):
@@ -118,7 +175,7 @@ def _plain(value):
 
 
 @transaction.atomic
-def task_delete(*, task: Task, actor) -> None:
+def task_delete(*, task: Task, actor: User) -> None:
     if actor.pk != task.owner_id:
         raise _forbidden("Only the owner can delete this task.")
     record(actor=actor, action="task.deleted", target=task, details={"title": task.title})
@@ -126,7 +183,7 @@ def task_delete(*, task: Task, actor) -> None:
 
 
 @transaction.atomic
-def task_attachment_add(*, task: Task, actor, file_id: int) -> StoredFile:
+def task_attachment_add(*, task: Task, actor: User, file_id: int) -> StoredFile:
     if actor.pk != task.owner_id:
         raise _forbidden("Only the owner can attach files to this task.")
     stored = StoredFile.objects.filter(pk=file_id, owner_id=task.owner_id).first()
@@ -147,7 +204,7 @@ def task_attachment_add(*, task: Task, actor, file_id: int) -> StoredFile:
 
 
 @transaction.atomic
-def task_attachment_remove(*, task: Task, actor, file_id: int) -> None:
+def task_attachment_remove(*, task: Task, actor: User, file_id: int) -> None:
     if actor.pk != task.owner_id:
         raise _forbidden("Only the owner can detach files from this task.")
     if not task.attachments.filter(pk=file_id).exists():

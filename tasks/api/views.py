@@ -11,7 +11,7 @@ from rest_framework.filters import OrderingFilter
 from rest_framework.response import Response
 
 from tasks import selectors, services
-from tasks.models import Task
+from tasks.models import Priority, Task
 
 from .filters import TaskFilter
 from .serializers import (
@@ -26,7 +26,7 @@ from .serializers import (
 PUT_DEFAULTS = {
     "description": "",
     "status": Task.Status.TODO,
-    "priority": 2,
+    "priority": Priority.MEDIUM.value,
     "due_at": None,
     "visibility": Task.Visibility.PRIVATE,
     "tags": [],
@@ -74,12 +74,19 @@ class TaskViewSet(viewsets.ModelViewSet):
 
     def list(self, request):
         page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
-        tasks = selectors.task_hydrate(list(page))
-        return self.get_paginated_response(TaskSerializer(tasks, many=True).data)
+        rows = selectors.task_rows(tasks=page)
+        return self.get_paginated_response(TaskSerializer(rows, many=True).data)
 
-    def _out(self, task: Task, code=status.HTTP_200_OK) -> Response:
-        task = self.get_queryset().get(pk=task.pk)  # fresh, with prefetches
-        return Response(TaskSerializer(task).data, status=code)
+    def retrieve(self, request, pk=None):
+        return self._render(self.get_object())
+
+    def _render(self, task: Task, code: int = status.HTTP_200_OK) -> Response:
+        (row,) = selectors.task_rows(tasks=[task])
+        return Response(TaskSerializer(row).data, status=code)
+
+    def _out(self, task: Task, code: int = status.HTTP_200_OK) -> Response:
+        """A task a service wrote, read again as the caller sees it (owner, assignee joined)."""
+        return self._render(self.get_queryset().get(pk=task.pk), code)
 
     @extend_schema(request=TaskWriteSerializer, responses={201: TaskSerializer})
     def create(self, request):
@@ -93,7 +100,7 @@ class TaskViewSet(viewsets.ModelViewSet):
         task = self.get_object()
         form = TaskWriteSerializer(data=request.data, partial=partial)
         form.is_valid(raise_exception=True)
-        changes = dict(form.validated_data) if partial else {**PUT_DEFAULTS, **form.validated_data}
+        changes = form.validated_data if partial else {**PUT_DEFAULTS, **form.validated_data}
         task = services.task_update(task=task, actor=request.user, **changes)
         return self._out(task)
 
@@ -126,4 +133,4 @@ class TaskViewSet(viewsets.ModelViewSet):
     @extend_schema(responses={200: TaskStatsSerializer})
     @action(detail=False, methods=["get"], filter_backends=[], pagination_class=None)
     def stats(self, request):
-        return Response(selectors.task_stats(user=request.user))
+        return Response(TaskStatsSerializer(selectors.task_stats(user=request.user)).data)
