@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import logging
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.files.storage import default_storage
 from django.db import transaction
-from django.db.models import Sum
 from django.utils import timezone
 
 from audit.services import record
@@ -20,20 +19,18 @@ from taskplatform.exceptions import ApplicationError
 
 from .models import StoredFile, new_storage_key
 from .names import sanitize_name
+from .selectors import file_bytes_used
 from .sniff import sniff_content_type
+
+if TYPE_CHECKING:
+    from django.core.files import File
+    from django.core.files.uploadedfile import UploadedFile
+
+    from accounts.models import User
 
 log = logging.getLogger(__name__)
 
 HASH_CHUNK = 1024 * 1024
-
-
-def sha256_to_repr_digest(hex_digest: str) -> str:
-    """RFC 9530 `Repr-Digest` value: `sha-256=:<base64 of the raw digest>:`."""
-    return f"sha-256=:{base64.b64encode(bytes.fromhex(hex_digest)).decode()}:"
-
-
-def user_storage_used(*, owner) -> int:
-    return StoredFile.objects.filter(owner=owner).aggregate(total=Sum("size"))["total"] or 0
 
 
 def _check_allowed_type(content_type: str) -> None:
@@ -54,7 +51,12 @@ def _remove_blob_quietly(key: str) -> None:
 
 
 def file_store(
-    *, owner, upload, sha256: str, head: bytes, expected_sha256: str | None = None
+    *,
+    owner: User,
+    upload: UploadedFile,
+    sha256: str,
+    head: bytes,
+    expected_sha256: str | None = None,
 ) -> StoredFile:
     """Keep an upload already hashed while streaming in (see files.uploads).
 
@@ -76,7 +78,7 @@ def file_store(
             # lock the owner so two concurrent uploads can't both squeeze under the quota
             get_user_model().objects.select_for_update().filter(pk=owner.pk).first()
             quota = settings.FILES_USER_QUOTA_BYTES
-            used = user_storage_used(owner=owner)
+            used = file_bytes_used(owner=owner)
             if quota and used + upload.size > quota:
                 raise ApplicationError(
                     "This upload would exceed your storage quota.",
@@ -103,7 +105,7 @@ def file_store(
     return stored
 
 
-def file_open(*, file: StoredFile):
+def file_open(*, file: StoredFile) -> File:
     """The stored bytes, for streaming out; a vanished blob is a clear 404."""
     try:
         return default_storage.open(file.storage_key, "rb")
@@ -132,7 +134,7 @@ def _hash_blob(key: str) -> str | None:
     return digest.hexdigest()
 
 
-def file_verify(*, file: StoredFile, actor) -> Verification:
+def file_verify(*, file: StoredFile, actor: User | None) -> Verification:
     """Re-hash the stored bytes; a mismatch (or a missing blob) is logged and audited."""
     actual = _hash_blob(file.storage_key)
     checked_at = timezone.now()
@@ -180,7 +182,7 @@ def blobs_delete(*, keys: list[str]) -> None:
 
 
 @transaction.atomic
-def file_delete(*, file: StoredFile, actor) -> None:
+def file_delete(*, file: StoredFile, actor: User) -> None:
     """Remove the row and the blob together.
 
     The blob goes last, inside the transaction: if storage refuses, the row delete is

@@ -15,9 +15,11 @@ import hashlib
 import queue
 import threading
 from dataclasses import dataclass
+from typing import IO
 
 from django.conf import settings
 from django.core.files.uploadedfile import TemporaryUploadedFile
+from django.http import HttpRequest
 from rest_framework.exceptions import ParseError, UnsupportedMediaType
 from streaming_form_data import StreamingFormDataParser
 from streaming_form_data.parser import ParseFailedException, parse_content_boundary
@@ -38,7 +40,7 @@ class UploadTooLarge(Exception):
     pass
 
 
-def too_large_error() -> ApplicationError:
+def _too_large_error() -> ApplicationError:
     limit = settings.FILES_MAX_UPLOAD_BYTES
     return ApplicationError(
         f"The file is larger than the {limit} bytes allowed.",
@@ -50,7 +52,7 @@ def too_large_error() -> ApplicationError:
 class _HashingWriter:
     """Hashes and writes chunks, in order, on a helper thread."""
 
-    def __init__(self, file) -> None:
+    def __init__(self, file: IO[bytes]) -> None:
         self.file = file
         self.digest = hashlib.sha256()
         self.error: BaseException | None = None
@@ -168,20 +170,20 @@ def _boundary(content_type: str) -> bytes:
         raise ParseError(f"Malformed multipart body: {exc}.") from None
 
 
-def _content_length(request) -> int:
+def _content_length(request: HttpRequest) -> int:
     try:
         return max(0, int(request.META.get("CONTENT_LENGTH") or 0))
     except ValueError:
         raise ParseError("Malformed Content-Length header.") from None
 
 
-def receive_upload(request, *, max_bytes: int) -> ReceivedUpload:
+def upload_receive(request: HttpRequest, *, max_bytes: int) -> ReceivedUpload:
     """Read a multipart body with a `file` part (and an optional `sha256` field)."""
     content_type = request.META.get("CONTENT_TYPE", "")
     if not content_type.lower().startswith("multipart/form-data"):
         raise UnsupportedMediaType(content_type or "(none)")
     if _content_length(request) > max_bytes + MULTIPART_SLACK:
-        raise too_large_error()  # refused before reading a byte
+        raise _too_large_error()  # refused before reading a byte
     boundary = _boundary(content_type)  # missing or empty: a 400, before reading a byte
 
     file_target, sha_target = _FileTarget(max_bytes), _SmallValueTarget()
@@ -199,7 +201,7 @@ def receive_upload(request, *, max_bytes: int) -> ReceivedUpload:
             raise ParseFailedException("The multipart body has no closing boundary.")
     except UploadTooLarge:
         file_target.abort()
-        raise too_large_error() from None
+        raise _too_large_error() from None
     except (ParseFailedException, ValueError) as exc:
         file_target.abort()
         raise ParseError(f"Malformed multipart body: {exc}") from None

@@ -1,6 +1,8 @@
-"""Files HTTP endpoints. Upload streams through files.uploads.HashingUploadHandler."""
+"""Files HTTP endpoints. An upload streams in through files.uploads.upload_receive."""
 
 from __future__ import annotations
+
+import base64
 
 from django.conf import settings
 from django.http import FileResponse, HttpResponseNotModified
@@ -15,10 +17,15 @@ from rest_framework.response import Response
 from files import services
 from files.models import StoredFile
 from files.selectors import file_list
-from files.uploads import receive_upload
+from files.uploads import upload_receive
 
 from .filters import FileFilter
 from .serializers import FileSerializer, FileUploadSerializer, VerificationSerializer
+
+
+def _repr_digest(hex_digest: str) -> str:
+    """RFC 9530 `Repr-Digest` value: `sha-256=:<base64 of the raw digest>:`."""
+    return f"sha-256=:{base64.b64encode(bytes.fromhex(hex_digest)).decode()}:"
 
 
 class AnyAcceptNegotiation(BaseContentNegotiation):
@@ -60,7 +67,7 @@ class FileViewSet(
     )
     def create(self, request):
         # The body is read by files.uploads (streaming), never through request.data.
-        received = receive_upload(request._request, max_bytes=settings.FILES_MAX_UPLOAD_BYTES)
+        received = upload_receive(request._request, max_bytes=settings.FILES_MAX_UPLOAD_BYTES)
         try:
             fields = {"file": received.file}
             if received.expected_sha256 is not None:
@@ -103,7 +110,7 @@ class FileViewSet(
                 blob, as_attachment=True, filename=stored.name, content_type=stored.content_type
             )
             response["Content-Length"] = str(stored.size)
-            response["Repr-Digest"] = services.sha256_to_repr_digest(stored.sha256)
+            response["Repr-Digest"] = _repr_digest(stored.sha256)
         response["ETag"] = etag
         response["X-Content-Type-Options"] = "nosniff"
         response["Cache-Control"] = "private, no-cache"
