@@ -8,16 +8,22 @@ from django.conf import settings
 from django.contrib.auth import authenticate
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, models, transaction
+from django.db import IntegrityError, transaction
+from django.http import HttpRequest
 from django.utils import timezone
 from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 from rest_framework_simplejwt.tokens import RefreshToken
 
 from audit.services import record
+from files.selectors import file_usage
+from files.services import blobs_delete
+from jobs.selectors import job_count
+from jobs.services import jobs_stop_for_owner
 from notifications.kinds import Kind
 from notifications.services import notify
 from taskplatform.exceptions import ApplicationError
+from tasks.selectors import task_count
 
 from .models import User, normalize_email
 
@@ -70,7 +76,7 @@ def user_register(*, email: str, password: str, full_name: str = "") -> User:
     return candidate
 
 
-def user_login(*, email: str, password: str, request=None) -> dict[str, Any]:
+def user_login(*, email: str, password: str, request: HttpRequest | None = None) -> dict[str, Any]:
     """Tokens for valid credentials. Failures say the same whether or not the email exists."""
     user = authenticate(request, email=normalize_email(email), password=password)
     if user is None:
@@ -134,7 +140,7 @@ def _blacklist_all_refresh_tokens(user: User) -> int:
 
 
 @transaction.atomic
-def user_change_password(*, user: User, current_password: str, new_password: str) -> None:
+def user_password_change(*, user: User, current_password: str, new_password: str) -> None:
     """Set a new password and kill every refresh token issued before."""
     if not user.check_password(current_password):
         raise ApplicationError(
@@ -160,12 +166,15 @@ def user_change_password(*, user: User, current_password: str, new_password: str
 
 
 @transaction.atomic
-def user_update_profile(*, user: User, actor: User, **changes: Any) -> User:
+def user_profile_update(
+    *, user: User, actor: User, full_name: str | None = None, timezone: str | None = None
+) -> User:
+    """Change what is given (None: leave as is); the audit event lists what really changed."""
     changed = {}
-    for field in ("full_name", "timezone"):
-        if field in changes and getattr(user, field) != changes[field]:
-            changed[field] = {"from": getattr(user, field), "to": changes[field]}
-            setattr(user, field, changes[field])
+    for field, value in (("full_name", full_name), ("timezone", timezone)):
+        if value is not None and getattr(user, field) != value:
+            changed[field] = {"from": getattr(user, field), "to": value}
+            setattr(user, field, value)
     if changed:
         user.save(update_fields=list(changed))
         record(actor=actor, action="user.updated", target=user, details={"changed": changed})
@@ -175,7 +184,7 @@ def user_update_profile(*, user: User, actor: User, **changes: Any) -> User:
 # --- operators: deactivate, activate, delete ------------------------------------------------
 
 
-def _may_manage(user: User, actor, what: str) -> None:
+def _may_manage(user: User, actor: User | None, what: str) -> None:
     """Not yourself; a superuser only by a superuser (the CLI, actor None, may do all)."""
     if actor is None:
         return
@@ -188,38 +197,30 @@ def _may_manage(user: User, actor, what: str) -> None:
 
 
 @transaction.atomic
-def user_deactivate(*, user: User, actor) -> User:
+def user_deactivate(*, user: User, actor: User | None) -> User:
     """Block login, kill every refresh token, pause the user's jobs, drop their queued runs."""
-    from jobs.models import Job, JobRun
-
     _may_manage(user, actor, "deactivate")
     if not user.is_active:
         return user
     user.is_active = False
     user.save(update_fields=["is_active"])
     revoked = _blacklist_all_refresh_tokens(user)
-    now = timezone.now()
-    paused = Job.objects.filter(owner=user, status=Job.Status.ACTIVE).update(
-        status=Job.Status.PAUSED, updated_at=now
-    )
-    dropped = JobRun.objects.filter(job__owner=user, status=JobRun.Status.QUEUED).update(
-        status=JobRun.Status.CANCELLED, finished_at=now, updated_at=now
-    )
+    stopped = jobs_stop_for_owner(owner=user)
     record(
         actor=actor,
         action="admin.user_deactivated",
         target=user,
         details={
             "refresh_tokens_revoked": revoked,
-            "jobs_paused": paused,
-            "runs_cancelled": dropped,
+            "jobs_paused": stopped["jobs_paused"],
+            "runs_cancelled": stopped["runs_cancelled"],
         },
     )
     return user
 
 
 @transaction.atomic
-def user_activate(*, user: User, actor) -> User:
+def user_activate(*, user: User, actor: User | None) -> User:
     """Allow login again. Paused jobs stay paused: the owner resumes what they want."""
     if user.is_active:
         return user
@@ -230,7 +231,7 @@ def user_activate(*, user: User, actor) -> User:
 
 
 @transaction.atomic
-def user_delete(*, user: User, actor) -> dict[str, int]:
+def user_delete(*, user: User, actor: User | None) -> dict[str, int]:
     """Remove the user with their tasks, jobs, runs, files and blobs, in one go.
 
     The user's row is locked first (uploads lock it too, for the quota), so no file can
@@ -238,21 +239,17 @@ def user_delete(*, user: User, actor) -> dict[str, int]:
     the transaction: if storage refuses one, the rows stay — the user is not deleted, the
     operator retries, and the blobs already removed belonged to files being deleted anyway.
     No blob is left behind without its row. Audit events stay and keep the actor's email.
+    The counts and blob keys come from each app's selectors; the rows go with the user's
+    (their foreign keys cascade), so this module writes no other app's table.
     """
-    from files.models import StoredFile
-    from files.services import blobs_delete
-    from jobs.models import Job
-    from tasks.models import Task
-
     _may_manage(user, actor, "delete")
     user = User.objects.select_for_update().get(pk=user.pk)
-    files = StoredFile.objects.filter(owner=user)
-    keys = list(files.values_list("storage_key", flat=True))
+    files = file_usage(owner=user)
     summary = {
-        "tasks": Task.objects.filter(owner=user).count(),
-        "jobs": Job.objects.filter(owner=user).count(),
-        "files": len(keys),
-        "bytes": files.aggregate(total=models.Sum("size"))["total"] or 0,
+        "tasks": task_count(owner=user),
+        "jobs": job_count(owner=user),
+        "files": len(files.keys),
+        "bytes": files.bytes,
     }
     record(
         actor=actor,
@@ -261,5 +258,5 @@ def user_delete(*, user: User, actor) -> dict[str, int]:
         details={"email": user.email, **summary},
     )
     user.delete()
-    blobs_delete(keys=keys)
+    blobs_delete(keys=files.keys)
     return summary

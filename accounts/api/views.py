@@ -93,14 +93,14 @@ class MeView(APIView):
     @extend_schema(request=ProfileUpdateSerializer, responses={200: UserSerializer}, tags=TAGS)
     def patch(self, request):
         changes = _valid(ProfileUpdateSerializer, request)
-        user = services.user_update_profile(user=request.user, actor=request.user, **changes)
+        user = services.user_profile_update(user=request.user, actor=request.user, **changes)
         return Response(UserSerializer(user).data)
 
 
 class ChangePasswordView(APIView):
     @extend_schema(request=ChangePasswordSerializer, responses={204: None}, tags=TAGS)
     def post(self, request):
-        services.user_change_password(
+        services.user_password_change(
             user=request.user, **_valid(ChangePasswordSerializer, request)
         )
         return Response(status=status.HTTP_204_NO_CONTENT)
