@@ -10,8 +10,8 @@ from django.core.files.storage import FileSystemStorage, default_storage
 
 from audit.models import AuditEvent
 from files.models import StoredFile
+from taskplatform.testing import stored_blobs
 
-from .conftest import stored_blobs
 from .factories import StoredFileFactory
 
 pytestmark = pytest.mark.django_db

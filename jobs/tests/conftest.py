@@ -1,9 +1,11 @@
-"""Fixtures shared with other apps' tests: local file storage, SMTP server, real worker."""
+from __future__ import annotations
 
-from files.tests.conftest import media  # noqa: F401
-from notifications.tests.conftest import smtp_server  # noqa: F401
-from notifications.tests.test_outbox_end_to_end import (  # noqa: F401
-    not_eager,
-    private_redis,
-    real_worker,
-)
+from pathlib import Path
+
+import pytest
+
+
+@pytest.fixture(autouse=True)
+def _own_media(media: Path) -> Path:
+    """Every test here gets its own empty local storage and upload temp folder."""
+    return media

@@ -8,11 +8,11 @@ import pytest
 from django.utils import timezone
 
 from files.models import StoredFile
-from files.tests.conftest import stored_blobs
 from files.tests.factories import StoredFileFactory
 from jobs import kinds, runner
 from jobs.models import JobRun
 from notifications.models import Notification
+from taskplatform.testing import stored_blobs
 from tasks.tests.factories import TaskFactory
 
 from .helpers import make_job

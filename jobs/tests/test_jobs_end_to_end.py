@@ -127,7 +127,7 @@ def test_runs_wait_out_a_broker_outage_and_run_once(private_redis, not_eager, us
     from jobs.celery_tasks import dispatch_jobs
     from jobs.services import job_run_now
     from notifications.models import Notification
-    from notifications.tests.test_outbox_end_to_end import use_broker
+    from taskplatform.testing import use_broker
 
     caplog.set_level(logging.WARNING, logger="jobs.dispatch")  # see the outbox test
     private_redis.start()

@@ -6,8 +6,6 @@ The outage test runs its own redis-server so it can stop and restart the broker.
 from __future__ import annotations
 
 import logging
-import os
-import shutil
 import time
 
 import pytest
@@ -20,43 +18,9 @@ from notifications.celery_tasks import sweep_notifications
 from notifications.kinds import Kind
 from notifications.models import Notification
 from taskplatform.celery import app as celery_app
-from taskplatform.testing import PrivateRedis, wait_for
+from taskplatform.testing import use_broker, wait_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def use_broker(url: str) -> None:
-    celery_app.conf.broker_url = url
-    # drop pooled connections to the previous broker (what Celery does after a fork)
-    celery_app._pool = None
-    celery_app.amqp._producer_pool = None
-
-
-@pytest.fixture
-def not_eager():
-    celery_app.conf.task_always_eager = False
-    yield
-    celery_app.conf.task_always_eager = True
-
-
-@pytest.fixture
-def real_worker(not_eager):
-    with start_worker(celery_app, pool="solo", perform_ping_check=False, shutdown_timeout=10):
-        yield
-
-
-@pytest.fixture
-def private_redis():
-    if shutil.which("redis-server") is None:
-        if os.environ.get("REQUIRE_SERVICES") == "1":
-            pytest.fail("redis-server is needed for the broker outage test")
-        pytest.skip("redis-server is not installed")
-    broker = PrivateRedis()
-    original = celery_app.conf.broker_url
-    yield broker
-    if broker.process and broker.process.poll() is None:
-        broker.stop()
-    use_broker(original)
 
 
 def test_a_notification_reaches_a_real_smtp_server_once(smtp_server, real_worker, user):

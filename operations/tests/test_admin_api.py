@@ -122,7 +122,7 @@ def test_deleting_a_user_removes_everything_and_their_blobs(
     ops_client, staff_user, user, other_user, media
 ):
     staff_client = ops_client
-    from files.tests.conftest import stored_blobs
+    from taskplatform.testing import stored_blobs
 
     StoredFileFactory(owner=user)
     StoredFileFactory(owner=user)

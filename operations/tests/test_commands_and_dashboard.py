@@ -9,11 +9,11 @@ from django.core.management import CommandError, call_command
 from django.utils import timezone
 
 from accounts.models import User
-from files.tests.conftest import stored_blobs
 from files.tests.factories import StoredFileFactory
 from jobs.models import Job, JobRun
 from jobs.tests.helpers import make_job
 from notifications.models import Notification
+from taskplatform.testing import stored_blobs
 
 pytestmark = pytest.mark.django_db
 

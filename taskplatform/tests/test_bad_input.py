@@ -15,13 +15,14 @@ import pytest
 
 from audit.models import AuditEvent
 from files.models import StoredFile
-from files.tests.conftest import media, stored_blobs  # noqa: F401 - media: autouse
 from jobs.models import Job
 from jobs.tests.helpers import in_seconds, make_job
+from taskplatform.testing import stored_blobs
 from tasks.models import Task
 from tasks.tests.factories import TaskFactory
 
-pytestmark = pytest.mark.django_db
+# uploads land in a local storage of the test's own
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("media")]
 
 JOBS = "/api/v1/jobs/"
 TASKS = "/api/v1/tasks/"
@@ -234,7 +235,7 @@ def post_raw(client, body: bytes, content_type: str, **extra):
 )
 def test_a_malformed_multipart_upload_is_a_400_and_stores_nothing(
     user_client,
-    media,  # noqa: F811 - the fixture imported above
+    media,
     content_type,
     body,
 ):

@@ -1,4 +1,9 @@
-"""Small helpers shared by tests and benchmarks (real servers on 127.0.0.1, polling)."""
+"""Small helpers shared by tests and benchmarks (real servers on 127.0.0.1, polling).
+
+The shared pytest fixtures are in taskplatform.testing.fixtures, a plugin the root
+conftest.py registers. Nothing here imports Django at import time: the benchmarks use
+these helpers outside pytest.
+"""
 
 from __future__ import annotations
 
@@ -7,8 +12,16 @@ import subprocess
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import redis
+
+if TYPE_CHECKING:
+    from django.contrib.auth.base_user import AbstractBaseUser
+    from rest_framework.test import APIClient
+
+# every user the fixtures make has this password
+PASSWORD = "correct-horse-battery-staple"
 
 
 def free_port() -> int:
@@ -70,7 +83,33 @@ class PrivateRedis:
             self.process = None
 
 
-def _pings(client) -> bool:
+def client_for(user: AbstractBaseUser) -> APIClient:
+    """An API client that sends `user`'s access token (and knows its user as `.user`)."""
+    from rest_framework.test import APIClient
+    from rest_framework_simplejwt.tokens import AccessToken
+
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {AccessToken.for_user(user)}")
+    client.user = user  # type: ignore[attr-defined]  # tests read who the client is
+    return client
+
+
+def stored_blobs(media: Path) -> list[Path]:
+    """Every file under the local storage folder the `media` fixture made."""
+    return [p for p in media.rglob("*") if p.is_file()] if media.exists() else []
+
+
+def use_broker(url: str) -> None:
+    """Point the Celery app at another broker (e.g. a PrivateRedis)."""
+    from taskplatform.celery import app as celery_app
+
+    celery_app.conf.broker_url = url
+    # drop pooled connections to the previous broker (what Celery does after a fork)
+    celery_app._pool = None
+    celery_app.amqp._producer_pool = None
+
+
+def _pings(client: redis.Redis) -> bool:
     try:
         return bool(client.ping())
     except redis.RedisError:
