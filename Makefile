@@ -10,7 +10,7 @@ export DJANGO_SETTINGS_MODULE
 # the Procfile names gunicorn and celery: find them in the venv
 export PATH := $(abspath $(BIN)):$(PATH)
 
-.PHONY: install browser run migrate test test-faults smoke lint format schema check ci clean
+.PHONY: install browser run migrate test test-fast test-faults smoke lint format typecheck schema check ci clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
@@ -48,8 +48,15 @@ browser:  ## Debian's chromium for the browser test (Playwright never downloads 
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
 	  else echo "no $(CHROMIUM) and no root apt-get: the browser test will be skipped"; fi; }
 
-test: install browser  ## run the test suite (PostgreSQL/Redis when DATABASE_URL/REDIS_URL are set)
+# `make test` runs everything but the fault suite, end-to-end tests included, under the
+# coverage gate; `make test-fast` is the quick loop while working: no test marked e2e (real
+# Celery worker or beat, gunicorn, manage.py subprocesses, live_server + chromium,
+# schemathesis) and no coverage
+test: install browser  ## the whole suite but faults, with coverage (PostgreSQL/Redis when DATABASE_URL/REDIS_URL are set)
 	DJANGO_SETTINGS_MODULE=taskplatform.settings.test $(BIN)/pytest $(PYTEST_ARGS)
+
+test-fast: install  ## the suite without e2e and faults tests and without coverage (about a minute)
+	DJANGO_SETTINGS_MODULE=taskplatform.settings.test $(BIN)/pytest -m "not e2e and not faults"
 
 # the production shape as real processes, broken on purpose (needs PostgreSQL's initdb and
 # redis-server on the PATH; ~10 min): see "What survives what" in the README
@@ -62,6 +69,11 @@ smoke: install  ## a fresh requirements.txt-only venv running the Procfile on pr
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+
+# the settings module it loads is [tool.django-stubs] in pyproject.toml; tests and migrations
+# are not checked yet
+typecheck: install  ## mypy with the Django and DRF plugins (config: [tool.mypy] in pyproject.toml)
+	$(BIN)/mypy
 
 format: install
 	$(BIN)/ruff check --fix .
@@ -78,4 +90,4 @@ ci:  ## what CI runs (needs PostgreSQL and Redis on 127.0.0.1)
 	bash .ci/run
 
 clean:
-	rm -rf $(VENV) var .pytest_cache .ruff_cache .coverage coverage.xml
+	rm -rf $(VENV) var .pytest_cache .ruff_cache .mypy_cache .coverage coverage.xml

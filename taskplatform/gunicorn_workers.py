@@ -14,6 +14,7 @@ the gunicorn master: nothing here may touch Django.
 from __future__ import annotations
 
 import json
+from typing import TYPE_CHECKING
 
 from gunicorn import util
 from gunicorn.workers.gthread import ThreadWorker
@@ -74,7 +75,14 @@ class _StatusCatcher:
         return getattr(self._sock, name)
 
 
-class JsonErrorsMixin:
+if TYPE_CHECKING:
+    # gunicorn ships no types; the mixin goes on its workers (super().handle_error, self.log)
+    from typing import Any as _Worker
+else:
+    _Worker = object
+
+
+class JsonErrorsMixin(_Worker):
     def handle_error(self, req, client, addr, exc):
         catcher = _StatusCatcher(client)
         super().handle_error(req, catcher, addr, exc)

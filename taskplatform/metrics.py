@@ -86,7 +86,8 @@ def scrape_allowed(request) -> bool:
     if ip is None:
         return False
     address = ipaddress.ip_address(ip)
-    if getattr(address, "ipv4_mapped", None):  # ::ffff:127.0.0.1 on a dual-stack socket
+    # ::ffff:127.0.0.1 on a dual-stack socket
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
         address = address.ipv4_mapped
     return any(address in network for network in allowed_networks())
 

@@ -50,7 +50,8 @@ class RequestContextMiddleware:
 
 def _user_id(request) -> int | None:
     user = getattr(request, "user", None)
-    if isinstance(user, SimpleLazyObject) and user._wrapped is empty:
+    # _wrapped is LazyObject's private slot, undeclared in django-stubs
+    if isinstance(user, SimpleLazyObject) and getattr(user, "_wrapped", None) is empty:
         # never looked up by the view: don't query now (the database may be why it failed)
         return None
     return getattr(user, "pk", None)

@@ -26,7 +26,7 @@ from taskplatform.testing import wait_for
 
 from .helpers import in_seconds, make_job
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.e2e]
 ROOT = Path(__file__).resolve().parents[2]
 
 

@@ -20,7 +20,7 @@ from notifications.models import Notification
 from taskplatform.celery import app as celery_app
 from taskplatform.testing import use_broker, wait_for
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.e2e]
 
 
 def test_a_notification_reaches_a_real_smtp_server_once(smtp_server, real_worker, user):

@@ -20,7 +20,7 @@ from jobs.models import JobRun
 from jobs.tests.helpers import make_job
 from notifications.models import Notification
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.e2e]
 PASSWORD = "correct-horse-battery-staple"
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import time
+from typing import Any
 
 import redis
 from django.conf import settings
@@ -49,7 +50,7 @@ def _user_or_ip_key(group, request) -> str:
 
 
 def _email_key(group, request) -> str:
-    data = getattr(request, "data", None)
+    data: Any = getattr(request, "data", None)  # a QueryDict, a dict or a parsed list
     email = data.get("email") if hasattr(data, "get") else None
     return str(email).strip().lower()[:254] if email else ""
 

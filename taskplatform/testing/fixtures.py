@@ -25,7 +25,7 @@ from taskplatform.testing import PASSWORD, PrivateRedis, client_for, free_port, 
 if TYPE_CHECKING:
     from django.test import Client
     from playwright.sync_api import Browser
-    from pytest_django.fixtures import SettingsWrapper
+    from pytest_django.fixtures import Settings
     from rest_framework.test import APIClient
 
     from accounts.models import User
@@ -81,21 +81,21 @@ def password() -> str:
 def user(db: None) -> User:
     from accounts.tests.factories import UserFactory
 
-    return UserFactory(password=PASSWORD)
+    return UserFactory.create(password=PASSWORD)
 
 
 @pytest.fixture
 def other_user(db: None) -> User:
     from accounts.tests.factories import UserFactory
 
-    return UserFactory(password=PASSWORD)
+    return UserFactory.create(password=PASSWORD)
 
 
 @pytest.fixture
 def staff_user(db: None) -> User:
     from accounts.tests.factories import UserFactory
 
-    return UserFactory(password=PASSWORD, is_staff=True)
+    return UserFactory.create(password=PASSWORD, is_staff=True)
 
 
 @pytest.fixture
@@ -126,7 +126,7 @@ def admin_client(client: Client, db: None) -> Client:
 
 
 @pytest.fixture
-def media(settings: SettingsWrapper, tmp_path: Path) -> Path:
+def media(settings: Settings, tmp_path: Path) -> Path:
     """An empty local storage and upload temp folder of the test's own.
 
     Not autouse here: the conftests of the apps that store files (files, tasks, jobs,
@@ -163,7 +163,7 @@ class RecordingHandler:
 
 
 @pytest.fixture
-def smtp_server(settings: SettingsWrapper) -> Iterator[RecordingHandler]:
+def smtp_server(settings: Settings) -> Iterator[RecordingHandler]:
     """aiosmtpd on a free port, and Django's SMTP backend pointed at it."""
     from aiosmtpd.controller import Controller
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-from celery.contrib.testing.worker import start_worker
 
 from audit.models import AuditEvent
 from audit.services import record
@@ -19,16 +18,17 @@ def record_event(action: str) -> None:
 
 
 @pytest.fixture
-def real_worker(transactional_db, settings):
+def fast_heartbeat(settings):
     settings.HEARTBEAT_INTERVAL = 1
-    celery_app.conf.task_always_eager = False
-    try:
-        with start_worker(celery_app, pool="solo", perform_ping_check=False, shutdown_timeout=10):
-            yield
-    finally:
-        celery_app.conf.task_always_eager = True
 
 
+@pytest.fixture
+def real_worker(transactional_db, fast_heartbeat, real_worker):
+    """The shared real worker (taskplatform.testing.fixtures), started with a 1 s heartbeat."""
+    return real_worker
+
+
+@pytest.mark.e2e
 def test_a_task_runs_on_a_real_worker_and_keeps_the_request_id(real_worker):
     token = request_id_var.set("req-from-the-web")
     try:
@@ -39,6 +39,7 @@ def test_a_task_runs_on_a_real_worker_and_keeps_the_request_id(real_worker):
     assert AuditEvent.objects.get(action="test.worker_ran").request_id == "req-from-the-web"
 
 
+@pytest.mark.e2e
 def test_the_worker_writes_its_heartbeat(real_worker):
     assert wait_for(lambda: heartbeat.is_alive("worker"))
 

@@ -253,6 +253,7 @@ def test_env_example_documents_every_variable_the_settings_read():
     assert {"HOST", "PORT", "FLOWER_BASIC_AUTH"} <= documented
 
 
+@pytest.mark.e2e
 def test_make_run_listens_on_loopback_and_prints_its_own_port():
     import subprocess
 

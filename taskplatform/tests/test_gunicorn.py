@@ -22,6 +22,8 @@ import pytest
 from taskplatform.testing import free_port, wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
+pytestmark = pytest.mark.e2e
+
 KEY = "k" + "0123456789abcdefghijklmnopqrstuvwxyz-ABCDEFGHIJKLMNOPQRST"
 
 

@@ -104,6 +104,7 @@ SECOND_PROCESS = textwrap.dedent(
 )
 
 
+@pytest.mark.e2e
 def test_the_limit_is_shared_by_two_processes(api_client, settings):
     """Another process spends 3 of the 5 allowed attempts; this one gets 2, then 429."""
     settings.RATELIMITS = {"auth": "5/h", "api": "1000/h"}

@@ -159,6 +159,7 @@ def assert_no_violation(page, console) -> None:
     assert not violations and not refused and not failed, (violations, refused, failed)
 
 
+@pytest.mark.e2e
 @pytest.mark.django_db(transaction=True)
 def test_admin_swagger_ui_and_redoc_render_without_csp_violations(browser, live_server):
     from accounts.models import User

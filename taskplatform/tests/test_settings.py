@@ -23,6 +23,7 @@ def run(args, **env):
     )
 
 
+@pytest.mark.e2e
 @pytest.mark.parametrize("key", ["", "short", "dev-" + "x" * 60, "a" * 60])
 def test_prod_refuses_to_start_without_a_real_secret_key(key):
     done = run(
@@ -32,6 +33,7 @@ def test_prod_refuses_to_start_without_a_real_secret_key(key):
     assert "SECRET_KEY must be set" in done.stderr
 
 
+@pytest.mark.e2e
 def test_check_deploy_with_prod_settings_has_no_warnings():
     done = run(
         ["manage.py", "check", "--deploy", "--fail-level", "WARNING"],
@@ -42,6 +44,7 @@ def test_check_deploy_with_prod_settings_has_no_warnings():
     assert "no issues" in done.stdout
 
 
+@pytest.mark.e2e
 def test_the_embedded_default_is_sqlite_files_and_a_file_broker(tmp_path):
     script = textwrap.dedent(
         """
@@ -76,6 +79,7 @@ def test_the_embedded_default_is_sqlite_files_and_a_file_broker(tmp_path):
         assert (tmp_path / folder).is_dir()
 
 
+@pytest.mark.e2e
 def test_database_and_redis_urls_switch_to_postgres_and_redis(tmp_path):
     script = (
         "import django; django.setup()\nfrom django.conf import settings as s\n"
@@ -113,6 +117,7 @@ WRITER = textwrap.dedent(
 )
 
 
+@pytest.mark.e2e
 def test_three_processes_write_to_the_embedded_sqlite_at_once_without_lock_errors(tmp_path):
     env = {
         "DJANGO_SETTINGS_MODULE": "taskplatform.settings.dev",
@@ -173,6 +178,7 @@ PRINT_KEY = (
 )
 
 
+@pytest.mark.e2e
 def test_dev_makes_a_random_secret_key_once_and_keeps_it(tmp_path):
     env = {"DJANGO_SETTINGS_MODULE": "taskplatform.settings.dev", "VAR_DIR": str(tmp_path)}
     first = run(["-c", PRINT_KEY], **env)
@@ -189,6 +195,7 @@ def test_dev_makes_a_random_secret_key_once_and_keeps_it(tmp_path):
     assert not list(tmp_path.glob(".secret_key-*"))  # no temp file left
 
 
+@pytest.mark.e2e
 def test_dev_takes_SECRET_KEY_from_the_environment_and_writes_no_file(tmp_path):
     done = run(
         ["-c", PRINT_KEY],
@@ -213,6 +220,7 @@ RACER = textwrap.dedent(
 )
 
 
+@pytest.mark.e2e
 def test_web_worker_and_beat_starting_at_once_agree_on_one_key(tmp_path):
     """The key signs sessions and JWTs: a token from web must verify in the worker."""
     env = {
@@ -272,6 +280,7 @@ ADMIN_LOGIN = textwrap.dedent(
 )
 
 
+@pytest.mark.e2e
 def test_prod_serves_the_admin_with_the_hashed_files_collectstatic_wrote(tmp_path):
     """As the Dockerfile does: collectstatic with the runtime settings, then serve."""
     env = {
@@ -304,6 +313,7 @@ PRINT_HTTPS = (
 )
 
 
+@pytest.mark.e2e
 def test_prod_is_https_only_unless_a_plain_http_trial_says_otherwise(tmp_path):
     env = {
         "DJANGO_SETTINGS_MODULE": "taskplatform.settings.prod",
