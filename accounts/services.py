@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.conf import settings
 from django.contrib.auth import authenticate
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.http import HttpRequest
 from django.utils import timezone
+from rest_framework_simplejwt import settings as jwt_settings
 from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 from rest_framework_simplejwt.tokens import RefreshToken
@@ -44,7 +44,8 @@ def _issue_tokens(user: User) -> dict[str, Any]:
         "access": str(refresh.access_token),
         "refresh": str(refresh),
         "token_type": "Bearer",
-        "expires_in": int(settings.SIMPLE_JWT["ACCESS_TOKEN_LIFETIME"].total_seconds()),
+        # what simplejwt gave the token (read at call time: it reloads on setting_changed)
+        "expires_in": int(jwt_settings.api_settings.ACCESS_TOKEN_LIFETIME.total_seconds()),
     }
 
 
@@ -97,7 +98,9 @@ def token_refresh(*, refresh: str) -> dict[str, Any]:
     The outstanding row is locked so two concurrent refreshes of one token can't both win.
     """
     try:
-        token = RefreshToken(refresh)  # signature, expiry, type and blacklist
+        # signature, expiry, type and blacklist (simplejwt annotates the argument as a Token:
+        # it takes the encoded string too)
+        token = RefreshToken(refresh)  # type: ignore[arg-type]
     except TokenError as exc:
         raise ApplicationError(str(exc), code="invalid_token") from None
     outstanding = (
@@ -115,7 +118,7 @@ def token_refresh(*, refresh: str) -> dict[str, Any]:
 @transaction.atomic
 def user_logout(*, user: User, refresh: str) -> None:
     try:
-        token = RefreshToken(refresh)
+        token = RefreshToken(refresh)  # type: ignore[arg-type]  # the string: see token_refresh
     except Exception as exc:
         raise ApplicationError(
             "The refresh token is invalid or expired.",

@@ -71,6 +71,9 @@ def file_store(
         )
     content_type = sniff_content_type(head)
     _check_allowed_type(content_type)
+    size = upload.size
+    if size is None:  # files.uploads always counts it; this is only for a misuse
+        raise ValueError("file_store needs an upload whose size is known")
 
     key = default_storage.save(new_storage_key(owner.pk), upload)
     try:
@@ -79,16 +82,16 @@ def file_store(
             get_user_model().objects.select_for_update().filter(pk=owner.pk).first()
             quota = settings.FILES_USER_QUOTA_BYTES
             used = file_bytes_used(owner=owner)
-            if quota and used + upload.size > quota:
+            if quota and used + size > quota:
                 raise ApplicationError(
                     "This upload would exceed your storage quota.",
                     code="quota_exceeded",
-                    details={"quota_bytes": quota, "used_bytes": used, "size": upload.size},
+                    details={"quota_bytes": quota, "used_bytes": used, "size": size},
                 )
             stored = StoredFile.objects.create(
                 owner=owner,
                 name=sanitize_name(upload.name),
-                size=upload.size,
+                size=size,
                 content_type=content_type,
                 sha256=sha256,
                 storage_key=key,

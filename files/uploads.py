@@ -15,9 +15,9 @@ import hashlib
 import queue
 import threading
 from dataclasses import dataclass
-from typing import IO
 
 from django.conf import settings
+from django.core.files import File
 from django.core.files.uploadedfile import TemporaryUploadedFile
 from django.http import HttpRequest
 from rest_framework.exceptions import ParseError, UnsupportedMediaType
@@ -52,7 +52,7 @@ def _too_large_error() -> ApplicationError:
 class _HashingWriter:
     """Hashes and writes chunks, in order, on a helper thread."""
 
-    def __init__(self, file: IO[bytes]) -> None:
+    def __init__(self, file: File) -> None:
         self.file = file
         self.digest = hashlib.sha256()
         self.error: BaseException | None = None
@@ -96,7 +96,7 @@ class _FileTarget(BaseTarget):
         self.file = TemporaryUploadedFile(
             sanitize_name(self.multipart_filename), "application/octet-stream", 0, None
         )
-        self.writer = _HashingWriter(self.file.file)
+        self.writer = _HashingWriter(self.file)
 
     def on_data_received(self, chunk: bytes) -> None:
         self.received += len(chunk)
@@ -104,13 +104,15 @@ class _FileTarget(BaseTarget):
             raise UploadTooLarge
         if len(self.head) < SNIFF_BYTES:
             self.head += chunk[: SNIFF_BYTES - len(self.head)]
+        assert self.writer is not None  # the parser starts a part (on_start) before its data
         self.writer.put(chunk)
 
     def on_finish(self) -> None:
+        assert self.file is not None and self.writer is not None  # on_start ran
         self.sha256 = self.writer.finish()
         self.writer = None
         self.file.size = self.received
-        self.file.file.flush()
+        self.file.flush()
         self.file.seek(0)
 
     def abort(self) -> None:

@@ -39,7 +39,7 @@ def stacked_bars(title: str, dates: list[date], series: dict[str, list[int]]) ->
     ]
     for i, day in enumerate(dates):
         x = LEFT + i * slot + (slot - bar) / 2
-        y = TOP + plot_h
+        y: float = TOP + plot_h
         for name, values in series.items():
             if not values[i]:
                 continue

@@ -104,7 +104,7 @@ def task_rows(*, tasks: Sequence[Task]) -> list[TaskRow]:
     return [
         {
             "id": task.pk,
-            "owner": {"id": task.owner_id, "email": task.owner.email},
+            "owner": _user_summary(task.owner),
             "title": task.title,
             "description": task.description,
             "status": task.status,
@@ -112,11 +112,7 @@ def task_rows(*, tasks: Sequence[Task]) -> list[TaskRow]:
             "due_at": task.due_at,
             "tags": sorted(tags[task.pk]),
             "visibility": task.visibility,
-            "assignee": (
-                {"id": task.assignee_id, "email": task.assignee.email}
-                if task.assignee_id is not None
-                else None
-            ),
+            "assignee": _user_summary(task.assignee) if task.assignee is not None else None,
             "attachments": files[task.pk],
             "completed_at": task.completed_at,
             "created_at": task.created_at,
@@ -124,6 +120,10 @@ def task_rows(*, tasks: Sequence[Task]) -> list[TaskRow]:
         }
         for task in tasks
     ]
+
+
+def _user_summary(user: User) -> UserSummary:
+    return {"id": user.pk, "email": user.email}
 
 
 def task_stats(*, user: User) -> dict[str, Any]:

@@ -136,7 +136,7 @@ def task_update(
         "visibility": visibility,
         "assignee": assignee,
     }
-    changes = {field: value for field, value in given.items() if value is not UNSET}
+    changes: dict[str, Any] = {k: v for k, v in given.items() if v is not UNSET}
     task = Task.objects.select_for_update(of=("self",)).select_related("assignee").get(pk=task.pk)
     changing = {k for k, v in changes.items() if getattr(task, k) != v}
     if not isinstance(tags, Unset) and sorted(t.lower() for t in tags) != sorted(

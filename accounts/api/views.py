@@ -28,7 +28,7 @@ from .serializers import (
 TAGS = ["auth"]
 
 
-class NoStoreMixin:
+class NoStoreView(APIView):
     """Responses that carry tokens must never be cached (RFC 6749 §5.1), by a browser or a
     proxy: `Cache-Control: no-store` and, for HTTP/1.0 caches, `Pragma: no-cache`."""
 
@@ -56,7 +56,7 @@ class RegisterView(APIView):
         return Response(UserSerializer(user).data, status=status.HTTP_201_CREATED)
 
 
-class LoginView(NoStoreMixin, APIView):
+class LoginView(NoStoreView):
     permission_classes = [AllowAny]
     authentication_classes: list = []
     throttle_classes = [ApiRateThrottle, LoginRateThrottle]
@@ -67,7 +67,7 @@ class LoginView(NoStoreMixin, APIView):
         return Response(tokens)
 
 
-class RefreshView(NoStoreMixin, APIView):
+class RefreshView(NoStoreView):
     permission_classes = [AllowAny]
     authentication_classes: list = []
 

@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import base64
+from typing import TYPE_CHECKING, Any, cast
 
 from django.conf import settings
-from django.http import FileResponse, HttpResponseNotModified
+from django.http import FileResponse, HttpResponseBase, HttpResponseNotModified
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.negotiation import BaseContentNegotiation
 from rest_framework.parsers import MultiPartParser
+from rest_framework.request import Request
 from rest_framework.response import Response
 
 from files import services
@@ -21,6 +23,14 @@ from files.uploads import upload_receive
 
 from .filters import FileFilter
 from .serializers import FileSerializer, FileUploadSerializer, VerificationSerializer
+
+if TYPE_CHECKING:
+    from accounts.models import User
+
+
+def _caller(request: Request) -> User:
+    """The signed-in user: every endpoint here requires one (IsAuthenticated by default)."""
+    return cast("User", request.user)
 
 
 def _repr_digest(hex_digest: str) -> str:
@@ -57,7 +67,7 @@ class FileViewSet(
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
             return StoredFile.objects.none()
-        return file_list(user=self.request.user)
+        return file_list(user=_caller(self.request))
 
     @extend_schema(
         request={"multipart/form-data": FileUploadSerializer},
@@ -69,14 +79,14 @@ class FileViewSet(
         # The body is read by files.uploads (streaming), never through request.data.
         received = upload_receive(request._request, max_bytes=settings.FILES_MAX_UPLOAD_BYTES)
         try:
-            fields = {"file": received.file}
+            fields: dict[str, Any] = {"file": received.file}
             if received.expected_sha256 is not None:
                 fields["sha256"] = received.expected_sha256
             form = FileUploadSerializer(data=fields)
             form.is_valid(raise_exception=True)
             stored = services.file_store(
                 owner=request.user,
-                upload=received.file,
+                upload=form.validated_data["file"],  # received.file, now known to be there
                 sha256=received.sha256,
                 head=received.head,
                 expected_sha256=form.validated_data.get("sha256"),
@@ -89,7 +99,7 @@ class FileViewSet(
         )
 
     def perform_destroy(self, instance):
-        services.file_delete(file=instance, actor=self.request.user)
+        services.file_delete(file=instance, actor=_caller(self.request))
 
     @extend_schema(
         request=None,
@@ -102,6 +112,7 @@ class FileViewSet(
     def download(self, request, pk=None):
         stored = self.get_object()
         etag = f'"{stored.sha256}"'
+        response: HttpResponseBase
         if etag in request.headers.get("If-None-Match", ""):
             response = HttpResponseNotModified()
         else:

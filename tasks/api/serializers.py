@@ -1,7 +1,5 @@
 from __future__ import annotations
 
-from datetime import datetime
-
 from django.contrib.auth import get_user_model
 from rest_framework import serializers
 
@@ -29,10 +27,10 @@ class PriorityField(serializers.ChoiceField):
     def __init__(self, **kwargs):
         super().__init__(choices=[p.label for p in Priority], **kwargs)
 
-    def to_representation(self, value: int) -> str:
+    def to_representation(self, value):
         return Priority.label_of(value)
 
-    def to_internal_value(self, data) -> int:
+    def to_internal_value(self, data):
         return Priority.from_label(super().to_internal_value(data)).value
 
 
@@ -40,7 +38,7 @@ class UtcDateTimeField(serializers.DateTimeField):
     """Output only: what DRF's DateTimeField writes here (UTC, "Z"), in a tenth of the time
     (DRF looks up the current time zone for every value; a list renders 4 per task)."""
 
-    def to_representation(self, value: datetime) -> str | None:
+    def to_representation(self, value):
         return iso_utc(value)
 
 

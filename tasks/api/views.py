@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from django.db.models import F
+from typing import TYPE_CHECKING, cast
+
+from django.db.models import F, OrderBy
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import extend_schema
 from rest_framework import status, viewsets
@@ -22,6 +24,9 @@ from .serializers import (
     TaskWriteSerializer,
 )
 
+if TYPE_CHECKING:
+    from accounts.models import User
+
 # what PUT resets a field to when the body leaves it out
 PUT_DEFAULTS = {
     "description": "",
@@ -39,7 +44,7 @@ class TaskOrdering(OrderingFilter):
 
     def get_ordering(self, request, queryset, view):
         ordering = super().get_ordering(request, queryset, view) or []
-        result = []
+        result: list[str | OrderBy] = []
         for term in ordering:
             if term.lstrip("-") == "due_at":
                 result.append(
@@ -70,10 +75,11 @@ class TaskViewSet(viewsets.ModelViewSet):
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
             return Task.objects.none()
-        return selectors.task_list(user=self.request.user)
+        return selectors.task_list(user=cast("User", self.request.user))  # signed in: always
 
     def list(self, request):
         page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
+        assert page is not None  # every list is paged (DEFAULT_PAGINATION_CLASS)
         rows = selectors.task_rows(tasks=page)
         return self.get_paginated_response(TaskSerializer(rows, many=True).data)
 
