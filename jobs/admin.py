@@ -28,17 +28,17 @@ class JobAdmin(HistoryAdmin):
     date_hierarchy = "created_at"
     list_select_related = ("owner", "last_run")
     # changes go through the services (validation, next_run_at, audit): the admin creates
-    # jobs with the API's checks and acts on them; it does not edit their fields
+    # jobs through job_create and acts on them; it does not edit their fields
     actions = ["pause", "resume", "cancel", "run_now"]
     add_form = JobCreateForm
 
     def has_add_permission(self, request):
         return request.user.has_perm("jobs.add_job")
 
-    def get_form(self, request, obj=None, **kwargs):
+    def get_form(self, request, obj=None, change=False, **kwargs):
         if obj is None:
             return self.add_form
-        return super().get_form(request, obj, **kwargs)
+        return super().get_form(request, obj, change, **kwargs)
 
     def get_fieldsets(self, request, obj=None):
         if obj is None:

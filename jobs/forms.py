@@ -1,20 +1,22 @@
-"""The admin's "add job" form: the API's validation, then the same service."""
+"""The admin's "add job" form: it collects the fields; jobs.services checks them and its
+errors are shown on the fields they concern."""
 
 from __future__ import annotations
 
-import zoneinfo
+from typing import Any
 
 from django import forms
 from django.contrib.auth import get_user_model
-from rest_framework import serializers
 
 from taskplatform.api.parsers import check_json_value
 from taskplatform.exceptions import ApplicationError
+from taskplatform.timezones import CHOICES as ZONE_CHOICES
 
 from . import kinds, services
-from .api.serializers import JobWriteSerializer
 from .models import Job
-from .schedules import CRON, INTERVAL, ONCE, PERIODS
+from .schedules import PERIODS, TYPES, Schedule
+
+SCHEDULE_FIELDS = ("run_at", "every", "period", "expression")
 
 
 class ParamsField(forms.JSONField):
@@ -39,86 +41,81 @@ class ParamsField(forms.JSONField):
 
 
 class JobCreateForm(forms.ModelForm):
-    """Everything a job needs, for an operator creating one on a user's behalf."""
+    """Everything a job needs, for an operator creating one on a user's behalf.
+
+    A ModelForm because the admin's add view expects one; only `owner` is a model field
+    here, so the model's own validation adds nothing to the service's.
+    """
 
     owner = forms.ModelChoiceField(queryset=get_user_model().objects.filter(is_active=True))
+    name = forms.CharField()
     kind = forms.ChoiceField(choices=[(k, k) for k in kinds.names()])
     params = ParamsField(
         initial=dict, required=False, help_text='e.g. {"message": "Stand-up"} for a reminder'
     )
-    schedule_type = forms.ChoiceField(choices=[(ONCE, ONCE), (INTERVAL, INTERVAL), (CRON, CRON)])
+    schedule_type = forms.ChoiceField(choices=[(t, t) for t in TYPES])
     run_at = forms.DateTimeField(
         required=False, help_text="once: ISO 8601 with offset, e.g. 2026-12-01T09:00:00+01:00"
     )
-    every = forms.IntegerField(required=False, min_value=1, help_text="interval: how many")
+    every = forms.IntegerField(required=False, help_text="interval: how many")
     period = forms.ChoiceField(
         required=False, choices=[("", "—")] + [(p, p) for p in PERIODS], help_text="interval"
     )
     expression = forms.CharField(required=False, help_text='cron: e.g. "0 9 * * 1-5"')
-    timezone = forms.ChoiceField(
-        choices=[(z, z) for z in sorted(zoneinfo.available_timezones())], initial="UTC"
-    )
+    timezone = forms.ChoiceField(choices=ZONE_CHOICES, initial="UTC")
     notify_on = forms.MultipleChoiceField(
         required=False,
         choices=[(e, e) for e in services.NOTIFY_ON],
-        initial=["failed"],
+        initial=list(services.DEFAULT_NOTIFY_ON),
         widget=forms.CheckboxSelectMultiple,
     )
+    max_retries = forms.IntegerField(initial=services.DEFAULT_MAX_RETRIES)
 
     class Meta:
         model = Job
-        fields = ["owner", "name", "kind", "params", "timezone", "notify_on", "max_retries"]
+        fields = ["owner"]
 
-    def clean(self):
-        data = super().clean()
-        if self.errors:
-            return data
-        schedule = {"type": data["schedule_type"]}
-        for name in ("run_at", "every", "period", "expression"):
-            if data.get(name) not in (None, ""):
-                value = data[name]
-                schedule[name] = value.isoformat() if name == "run_at" else value
-        api = JobWriteSerializer(
-            data={
-                "name": data["name"],
-                "kind": data["kind"],
-                "params": data.get("params") or {},
-                "schedule": schedule,
-                "timezone": data["timezone"],
-                "notify_on": data.get("notify_on") or [],
-                "max_retries": data["max_retries"],
-            }
-        )
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        if self.errors:  # a field the form could not read: nothing to hand the service yet
+            return self.cleaned_data
         try:
-            api.is_valid(raise_exception=True)
-            valid = api.validated_data
-            services.job_validate(
-                owner=data["owner"],
-                kind=valid["kind"],
-                params=valid["params"],
-                schedule=valid["schedule"],
-                timezone=valid["timezone"],
-            )
-        except serializers.ValidationError as exc:
-            raise forms.ValidationError(flatten_errors(exc.detail)) from None
+            services.job_validate(owner=self.cleaned_data["owner"], **self._job_input())
         except ApplicationError as exc:
-            raise forms.ValidationError(flatten_errors(exc.details) or exc.message) from None
-        self.validated = valid
-        return data
+            self._show(exc)
+        return self.cleaned_data
 
     def create(self, *, actor) -> Job:
-        return services.job_create(owner=self.cleaned_data["owner"], actor=actor, **self.validated)
+        return services.job_create(
+            owner=self.cleaned_data["owner"], actor=actor, **self._job_input()
+        )
 
+    def _job_input(self) -> dict[str, Any]:
+        data = self.cleaned_data
+        given = {name: data.get(name) for name in SCHEDULE_FIELDS}
+        schedule = Schedule(
+            data["schedule_type"], **{k: None if v == "" else v for k, v in given.items()}
+        )
+        return {
+            "name": data["name"],
+            "kind": data["kind"],
+            "params": data.get("params"),
+            "schedule": schedule,
+            "timezone": data["timezone"],
+            "notify_on": data.get("notify_on") or [],
+            "max_retries": data["max_retries"],
+        }
 
-def flatten_errors(detail, prefix: str = "") -> list[str]:
-    """DRF's nested error details as lines like "schedule.run_at: …"."""
-    if isinstance(detail, dict):
-        lines = []
-        for key, value in detail.items():
-            lines += flatten_errors(
-                value, prefix if key == "non_field_errors" else f"{prefix}{key}."
-            )
-        return lines
-    if isinstance(detail, list):
-        return [line for item in detail for line in flatten_errors(item, prefix)]
-    return [f"{prefix.rstrip('.')}: {detail}" if prefix else str(detail)]
+    def _show(self, exc: ApplicationError) -> None:
+        """Each of the service's details on its field (a schedule's on its own fields)."""
+        if not exc.details:
+            self.add_error(None, exc.message)
+        for key, value in exc.details.items():
+            if key == "schedule" and isinstance(value, dict):
+                for part, messages in value.items():
+                    self._add(part if part in SCHEDULE_FIELDS else "schedule_type", messages)
+            else:
+                self._add(key, value)
+
+    def _add(self, field: str, messages: Any) -> None:
+        self.add_error(field if field in self.fields else None, services.error_lines(messages))

@@ -8,37 +8,34 @@ exist runs at the first minute after the gap, a repeated one runs once).
 
 from __future__ import annotations
 
-import functools
 import zoneinfo
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from celery.schedules import crontab as celery_crontab
 from cronsim import CronSim, CronSimError
 from django_celery_beat.models import ClockedSchedule, CrontabSchedule, IntervalSchedule
 
 ONCE, INTERVAL, CRON = "once", "interval", "cron"
+TYPES = (ONCE, INTERVAL, CRON)
 PERIODS = {"minutes": 60, "hours": 3600, "days": 86400}
 CRON_FIELDS = ("minute", "hour", "day_of_month", "month_of_year", "day_of_week")
+MAX_EVERY = 100_000  # at most 100,000 days (~274 years): run times stay far from year 9999
+REQUIRED = {ONCE: ("run_at",), INTERVAL: ("every", "period"), CRON: ("expression",)}
+NO_OFFSET = "Give the time zone offset (e.g. 2026-12-01T09:00:00+01:00 or …Z)."
 
 
 class ScheduleError(ValueError):
-    """A schedule that can't be used; `field` names the offending key."""
+    """A schedule that can't be used: `errors` maps each offending key to its messages."""
 
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(message)
-        self.field = field
+    def __init__(self, errors: dict[str, list[str]]) -> None:
+        super().__init__(" ".join(line for lines in errors.values() for line in lines))
+        self.errors = errors
 
-
-@functools.cache
-def timezones() -> frozenset[str]:
-    return frozenset(zoneinfo.available_timezones())
-
-
-def check_timezone(name: str) -> zoneinfo.ZoneInfo:
-    if name not in timezones():
-        raise ScheduleError("timezone", f'"{name}" is not an IANA time zone.')
-    return zoneinfo.ZoneInfo(name)
+    @classmethod
+    def one(cls, field: str, message: str) -> ScheduleError:
+        return cls({field: [message]})
 
 
 @dataclass(frozen=True)
@@ -49,31 +46,87 @@ class Schedule:
     period: str | None = None
     expression: str | None = None
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, Any]:
         if self.type == ONCE:
-            return {"type": ONCE, "run_at": self.run_at.astimezone(UTC).isoformat()}
+            return {"type": ONCE, "run_at": self.when.astimezone(UTC).isoformat()}
         if self.type == INTERVAL:
             return {"type": INTERVAL, "every": self.every, "period": self.period}
         return {"type": CRON, "expression": self.expression}
 
+    # each type's own values, for code that has checked the type (None would be a bug)
+
+    @property
+    def when(self) -> datetime:
+        if self.run_at is None:
+            raise TypeError(f"A {self.type} schedule has no run_at.")
+        return self.run_at
+
     @property
     def step(self) -> timedelta:
+        if self.every is None or self.period is None:
+            raise TypeError(f"A {self.type} schedule has no step.")
         return timedelta(seconds=self.every * PERIODS[self.period])
+
+    @property
+    def fields(self) -> list[str]:
+        """A cron schedule's five fields."""
+        if self.expression is None:
+            raise TypeError(f"A {self.type} schedule has no cron expression.")
+        return self.expression.split()
+
+
+def schedule_check(schedule: Schedule) -> Schedule:
+    """The schedule made canonical (a one-off's time in UTC, a cron expression's spacing),
+    or ScheduleError with every problem found. Whether a one-off is still in the future is
+    the caller's question (`next_after` answers None)."""
+    if schedule.type not in TYPES:
+        raise ScheduleError.one("type", f'"{schedule.type}" is not a valid choice.')
+    missing = [name for name in REQUIRED[schedule.type] if getattr(schedule, name) in (None, "")]
+    if missing:
+        raise ScheduleError({name: ["Required for this type."] for name in missing})
+    if schedule.type == INTERVAL:
+        return _interval_check(schedule.every, schedule.period)
+    if schedule.type == CRON:
+        return cron(str(schedule.expression))
+    run_at = schedule.run_at
+    if not isinstance(run_at, datetime) or run_at.tzinfo is None:
+        raise ScheduleError.one("run_at", NO_OFFSET)
+    try:
+        return Schedule(ONCE, run_at=run_at.astimezone(UTC))
+    except OverflowError:
+        raise ScheduleError.one("run_at", "Out of range.") from None
+
+
+def _interval_check(every: int | None, period: str | None) -> Schedule:
+    # the API's serializer declares the same bounds (for its schema) and refuses first, in
+    # the same words; the admin and the CLI get these
+    errors: dict[str, list[str]] = {}
+    if not isinstance(every, int) or isinstance(every, bool):
+        errors["every"] = ["A valid integer is required."]
+    elif every < 1:
+        errors["every"] = ["Ensure this value is greater than or equal to 1."]
+    elif every > MAX_EVERY:
+        errors["every"] = [f"Ensure this value is less than or equal to {MAX_EVERY}."]
+    if period not in PERIODS:
+        errors["period"] = [f'"{period}" is not a valid choice.']
+    if errors:
+        raise ScheduleError(errors)
+    return Schedule(INTERVAL, every=every, period=period)
 
 
 def cron(expression: str) -> Schedule:
     """A validated 5-field cron schedule (cronsim and Celery's crontab both accept it)."""
     fields = expression.split()
     if len(fields) != 5:
-        raise ScheduleError("expression", "A cron expression has 5 fields: m h dom mon dow.")
+        raise ScheduleError.one("expression", "A cron expression has 5 fields: m h dom mon dow.")
     try:
         CronSim(" ".join(fields), datetime(2000, 1, 1, tzinfo=UTC))
         celery_crontab(**dict(zip(CRON_FIELDS, fields, strict=True)))
     except (CronSimError, ValueError, TypeError, IndexError, KeyError) as exc:
-        raise ScheduleError("expression", f"Not a valid cron expression: {exc}") from None
+        raise ScheduleError.one("expression", f"Not a valid cron expression: {exc}") from None
     for name, value in zip(CRON_FIELDS, fields, strict=True):
         if len(value) > CrontabSchedule._meta.get_field(name).max_length:
-            raise ScheduleError("expression", f"The {name} field is too long.")
+            raise ScheduleError.one("expression", f"The {name} field is too long.")
     return Schedule(CRON, expression=" ".join(fields))
 
 
@@ -84,9 +137,9 @@ def next_after(schedule: Schedule, tz: zoneinfo.ZoneInfo, after: datetime, *, an
     anchor + k * step, so missed slots collapse into one catch-up run.
     """
     if schedule.type == ONCE:
-        if anchor is not None and anchor >= schedule.run_at:
+        if anchor is not None and anchor >= schedule.when:
             return None  # its one slot has been dispatched
-        return schedule.run_at if schedule.run_at > after else None
+        return schedule.when if schedule.when > after else None
     if schedule.type == INTERVAL:
         step = schedule.step
         if anchor is None:
@@ -95,7 +148,7 @@ def next_after(schedule: Schedule, tz: zoneinfo.ZoneInfo, after: datetime, *, an
             return anchor
         return anchor + step * ((after - anchor) // step + 1)
     local = after.astimezone(tz).replace(second=0, microsecond=0)
-    for candidate in CronSim(schedule.expression, local):
+    for candidate in CronSim(" ".join(schedule.fields), local):
         if candidate > after:
             return candidate.astimezone(UTC)
     return None  # pragma: no cover - cronsim iterates without end
@@ -122,11 +175,11 @@ def beat_row(schedule: Schedule, tz_name: str) -> dict:
     """
     none = {"crontab": None, "interval": None, "clocked": None}
     if schedule.type == ONCE:
-        return none | {"clocked": _row(ClockedSchedule, clocked_time=schedule.run_at)}
+        return none | {"clocked": _row(ClockedSchedule, clocked_time=schedule.when)}
     if schedule.type == INTERVAL:
         row = _row(IntervalSchedule, every=schedule.every, period=schedule.period)
         return none | {"interval": row}
-    fields = dict(zip(CRON_FIELDS, schedule.expression.split(), strict=True))
+    fields = dict(zip(CRON_FIELDS, schedule.fields, strict=True))
     return none | {"crontab": _row(CrontabSchedule, timezone=tz_name, **fields)}
 
 

@@ -12,13 +12,13 @@ if TYPE_CHECKING:
     from accounts.models import User
 
 
-def job_list(*, user) -> QuerySet[Job]:
+def job_list(*, user: User) -> QuerySet[Job]:
     return Job.objects.filter(owner=user).select_related(
         "crontab", "interval", "clocked", "last_run"
     )
 
 
-def job_runs(*, job: Job) -> QuerySet[JobRun]:
+def run_list(*, job: Job) -> QuerySet[JobRun]:
     return JobRun.objects.filter(job=job).order_by("-scheduled_for", "-id")
 
 

@@ -1,17 +1,24 @@
 """Job use cases: create, update, pause, resume, cancel, delete, run now.
 
-Each changes the `Job` and its `next_run_at` together, under the job's row lock, so a
+Every rule a job's input must pass lives here (kind, params, schedule, time zone,
+notify_on, retries): the API, the admin and the CLI call these and show the
+ApplicationError's details, field by field. Their own checks are only about shape.
+
+Each change updates the `Job` and its `next_run_at` together, under the job's row lock, so a
 dispatcher claiming jobs at the same moment (SKIP LOCKED) either sees the old job or the
 new one, never half of each.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
+from django.conf import settings
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone as django_timezone
 from rest_framework import serializers
 
 from audit.services import record
@@ -19,94 +26,229 @@ from jobs.models import Job, JobRun
 from notifications.kinds import Kind as NotificationKind
 from notifications.services import notify
 from taskplatform.exceptions import ApplicationError
+from taskplatform.timezones import zone_check
 
 from . import kinds
-from .dispatch import publish_pending
-from .schedules import ONCE, Schedule, ScheduleError, beat_row, check_timezone, from_job, next_after
+from .dispatch import job_runs_publish_due
+from .schedules import ONCE, Schedule, ScheduleError, beat_row, from_job, next_after, schedule_check
 
 if TYPE_CHECKING:
     from accounts.models import User
 
 Status = Job.Status
 NOTIFY_ON = ("created", "succeeded", "failed")
-EDITABLE = ("name", "kind", "params", "schedule", "timezone", "notify_on", "max_retries")
+DEFAULT_NOTIFY_ON = ("failed",)
+DEFAULT_MAX_RETRIES = 3
+NAME_MAX_LENGTH = cast(int, Job._meta.get_field("name").max_length)
+INVALID = "The request is invalid: see details."  # the API's words for any validation error
+
+T = TypeVar("T")
 
 
-def _invalid(field: str, message: Any) -> ApplicationError:
-    return ApplicationError("Invalid input.", code="validation_error", details={field: message})
+class _FieldInvalid(Exception):
+    def __init__(self, messages: list[str] | dict[str, Any]) -> None:
+        super().__init__(messages)
+        self.messages = messages
+
+
+def _invalid(details: dict[str, Any]) -> ApplicationError:
+    return ApplicationError(INVALID, code="validation_error", details=details)
 
 
 def _conflict(message: str) -> ApplicationError:
     return ApplicationError(message, code="conflict")
 
 
-def validate_params(*, kind: str, params: Any, owner) -> dict:
-    """The kind's own serializer checks its params (task ids must be the owner's)."""
+# --- the rules, one per field ---------------------------------------------------------------
+# (their messages are DRF's where the API's serializer declares the same bound for its schema:
+# the API answers alike whichever of the two refuses)
+
+
+def _name_check(name: str) -> str:
+    if not isinstance(name, str):
+        raise _FieldInvalid(["Not a valid string."])
+    name = name.strip()
+    if not name:
+        raise _FieldInvalid(["This field may not be blank."])
+    if len(name) > NAME_MAX_LENGTH:
+        raise _FieldInvalid([f"Ensure this field has no more than {NAME_MAX_LENGTH} characters."])
+    if "\x00" in name:
+        raise _FieldInvalid(["Null characters are not allowed."])
+    return name
+
+
+def _kind_check(kind: str) -> str:
     if kind not in kinds.registry():
-        raise _invalid("kind", [f'Unknown kind "{kind}". Choose from: {", ".join(kinds.names())}.'])
-    form = kinds.get(kind).Params(data=params, context={"owner": owner})
+        choices = ", ".join(kinds.names())
+        raise _FieldInvalid([f'Unknown kind "{kind}". Choose from: {choices}.'])
+    return kind
+
+
+def _schedule_check(schedule: Schedule) -> Schedule:
+    try:
+        return schedule_check(schedule)
+    except ScheduleError as exc:
+        raise _FieldInvalid(exc.errors) from None
+
+
+def _timezone_check(name: str) -> str:
+    try:
+        zone_check(name)
+    except ValueError as exc:
+        raise _FieldInvalid([str(exc)]) from None
+    return name
+
+
+def _notify_on_check(events: Sequence[str]) -> list[str]:
+    """The events in NOTIFY_ON's order, each once."""
+    if isinstance(events, str) or not isinstance(events, Sequence):
+        raise _FieldInvalid([f'Expected a list of items but got type "{type(events).__name__}".'])
+    unknown = {
+        str(index): [f'"{event}" is not a valid choice.']
+        for index, event in enumerate(events)
+        if event not in NOTIFY_ON
+    }
+    if unknown:
+        raise _FieldInvalid(unknown)
+    return [event for event in NOTIFY_ON if event in events]
+
+
+def _max_retries_check(value: int) -> int:
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise _FieldInvalid(["A valid integer is required."])
+    if value < 0:
+        raise _FieldInvalid(["Ensure this value is greater than or equal to 0."])
+    if value > settings.JOBS_MAX_RETRIES:
+        limit = settings.JOBS_MAX_RETRIES
+        raise _FieldInvalid([f"Ensure this value is less than or equal to {limit}."])
+    return value
+
+
+def _collect(errors: dict[str, Any], field: str, check: Callable[[T], T], value: T) -> T:
+    """`check(value)`, or the value as given with the field's messages put in `errors`."""
+    try:
+        return check(value)
+    except _FieldInvalid as exc:
+        errors[field] = exc.messages
+        return value
+
+
+def _params_check(*, kind: str, params: Any, owner: User) -> dict[str, Any]:
+    """The kind's own serializer checks its params (task ids must be the owner's)."""
     if not isinstance(params, dict):
-        raise _invalid("params", ["Expected an object."])
+        raise _invalid({"params": ["Expected an object."]})
+    form = kinds.get(kind).Params(data=params, context={"owner": owner})
     try:
         form.is_valid(raise_exception=True)
     except serializers.ValidationError as exc:
-        raise _invalid("params", exc.detail) from None
+        raise _invalid({"params": exc.detail}) from None
     return dict(form.validated_data)
 
 
 def _first_run(schedule: Schedule, tz_name: str, now: datetime) -> datetime:
-    try:
-        tz = check_timezone(tz_name)
-    except ScheduleError as exc:
-        raise _invalid("timezone", [str(exc)]) from None
-    first = next_after(schedule, tz, now)
+    first = next_after(schedule, zone_check(tz_name), now)
     if first is None:
-        raise _invalid("schedule", {"run_at": ["A one-off job must be scheduled in the future."]})
+        raise _invalid({"schedule": {"run_at": ["A one-off job must be scheduled in the future."]}})
     return first
 
 
+@dataclass(frozen=True)
+class JobInput:
+    """A new job's input once every rule has passed."""
+
+    name: str
+    kind: str
+    params: dict[str, Any]
+    schedule: Schedule
+    timezone: str
+    notify_on: list[str]
+    max_retries: int
+    next_run_at: datetime
+
+
 def job_validate(
-    *, owner, kind: str, params: dict, schedule: Schedule, timezone: str
-) -> tuple[dict, datetime]:
-    """The checks a new job must pass (ApplicationError with field details if not):
-    returns the cleaned params and the first run time."""
-    params = validate_params(kind=kind, params=params, owner=owner)
-    return params, _first_run(schedule, timezone, _now())
+    *,
+    owner: User,
+    name: str,
+    kind: str,
+    params: dict[str, Any] | None = None,
+    schedule: Schedule,
+    timezone: str | None = None,
+    notify_on: Sequence[str] | None = None,
+    max_retries: int = DEFAULT_MAX_RETRIES,
+) -> JobInput:
+    """The checks a new job must pass, or ApplicationError("validation_error") with
+    details per field. No time zone means the owner's (or UTC); no notify_on, failures only.
+
+    In three steps, like the answers clients know: the fields on their own (every problem
+    at once), then the kind's params (they may query), then the first run time."""
+    if timezone is None:
+        timezone = owner.timezone or "UTC"
+    errors: dict[str, Any] = {}
+    name = _collect(errors, "name", _name_check, name)
+    kind = _collect(errors, "kind", _kind_check, kind)
+    schedule = _collect(errors, "schedule", _schedule_check, schedule)
+    timezone = _collect(errors, "timezone", _timezone_check, timezone)
+    if notify_on is None:
+        notify_on = DEFAULT_NOTIFY_ON
+    events = _collect(errors, "notify_on", _notify_on_check, notify_on)
+    max_retries = _collect(errors, "max_retries", _max_retries_check, max_retries)
+    if errors:
+        raise _invalid(errors)
+    params = _params_check(kind=kind, params={} if params is None else params, owner=owner)
+    return JobInput(
+        name=name,
+        kind=kind,
+        params=params,
+        schedule=schedule,
+        timezone=timezone,
+        notify_on=list(events),
+        max_retries=max_retries,
+        next_run_at=_first_run(schedule, timezone, _now()),
+    )
 
 
 @transaction.atomic
 def job_create(
     *,
-    owner,
+    owner: User,
     name: str,
     kind: str,
-    params: dict,
+    params: dict[str, Any] | None = None,
     schedule: Schedule,
-    timezone: str = "UTC",
-    notify_on: list[str] | tuple[str, ...] = ("failed",),
-    max_retries: int = 3,
-    actor=None,
+    timezone: str | None = None,
+    notify_on: Sequence[str] | None = None,
+    max_retries: int = DEFAULT_MAX_RETRIES,
+    actor: User | None = None,
 ) -> Job:
-    """Create a job for `owner` (`actor`: who did it, if not the owner — an operator)."""
-    params, next_run_at = job_validate(
-        owner=owner, kind=kind, params=params, schedule=schedule, timezone=timezone
-    )
-    job = Job.objects.create(
+    """Create a job for `owner` (`actor`: who did it, if not the owner — an operator).
+    The input is checked by `job_validate` (its defaults apply)."""
+    data = job_validate(
         owner=owner,
         name=name,
         kind=kind,
         params=params,
+        schedule=schedule,
         timezone=timezone,
-        notify_on=list(notify_on),
+        notify_on=notify_on,
         max_retries=max_retries,
-        next_run_at=next_run_at,
-        **beat_row(schedule, timezone),
+    )
+    job = Job.objects.create(
+        owner=owner,
+        name=data.name,
+        kind=data.kind,
+        params=data.params,
+        timezone=data.timezone,
+        notify_on=data.notify_on,
+        max_retries=data.max_retries,
+        next_run_at=data.next_run_at,
+        **beat_row(data.schedule, data.timezone),
     )
     record(
         actor=actor or owner,
         action="job.created",
         target=job,
-        details={"kind": kind, "schedule": schedule.as_dict(), "timezone": timezone},
+        details={"kind": job.kind, "schedule": data.schedule.as_dict(), "timezone": job.timezone},
     )
     if "created" in job.notify_on:
         notify(
@@ -127,16 +269,44 @@ def _locked(job: Job) -> Job:
 
 
 @transaction.atomic
-def job_update(*, job: Job, actor, **changes: Any) -> Job:
-    """Change any of EDITABLE; params are re-validated and `next_run_at` recomputed."""
+def job_update(
+    *,
+    job: Job,
+    actor: User | None,
+    name: str | None = None,
+    kind: str | None = None,
+    params: dict[str, Any] | None = None,
+    schedule: Schedule | None = None,
+    timezone: str | None = None,
+    notify_on: Sequence[str] | None = None,
+    max_retries: int | None = None,
+) -> Job:
+    """Change the fields given (None: unchanged) under the same rules as `job_create`;
+    params are re-checked when the kind or params change, `next_run_at` recomputed when the
+    schedule or time zone do."""
     job = _locked(job)
+    errors: dict[str, Any] = {}
+    changes: dict[str, Any] = {}
+    if name is not None:
+        changes["name"] = _collect(errors, "name", _name_check, name)
+    if kind is not None:
+        changes["kind"] = _collect(errors, "kind", _kind_check, kind)
+    if params is not None:
+        changes["params"] = params
+    if schedule is not None:
+        schedule = _collect(errors, "schedule", _schedule_check, schedule)
+    if timezone is not None:
+        changes["timezone"] = _collect(errors, "timezone", _timezone_check, timezone)
+    if notify_on is not None:
+        changes["notify_on"] = _collect(errors, "notify_on", _notify_on_check, notify_on)
+    if max_retries is not None:
+        changes["max_retries"] = _collect(errors, "max_retries", _max_retries_check, max_retries)
+    if errors:
+        raise _invalid(errors)
     if job.status == Status.CANCELLED:
         raise _conflict("A cancelled job can't be changed.")
-    unknown = set(changes) - set(EDITABLE)
-    if unknown:
-        raise _invalid(sorted(unknown)[0], ["This field can't be changed."])
     old_schedule = from_job(job)
-    schedule = changes.pop("schedule", None) or old_schedule
+    schedule = schedule or old_schedule
     changed = sorted(
         field
         for field, value in {**changes, "schedule": schedule}.items()
@@ -145,8 +315,11 @@ def job_update(*, job: Job, actor, **changes: Any) -> Job:
     if not changed:
         return job
     if {"kind", "params"} & set(changed):
-        kind, params = changes.get("kind", job.kind), changes.get("params", job.params)
-        changes["params"] = validate_params(kind=kind, params=params, owner=job.owner)
+        changes["params"] = _params_check(
+            kind=changes.get("kind", job.kind),
+            params=changes.get("params", job.params),
+            owner=job.owner,
+        )
     for field, value in changes.items():
         setattr(job, field, value)
     if {"schedule", "timezone"} & set(changed):
@@ -161,7 +334,7 @@ def job_update(*, job: Job, actor, **changes: Any) -> Job:
 
 
 @transaction.atomic
-def job_pause(*, job: Job, actor) -> Job:
+def job_pause(*, job: Job, actor: User | None) -> Job:
     job = _locked(job)
     if job.status != Status.ACTIVE:
         raise _conflict("Only an active job can be paused.")
@@ -172,7 +345,7 @@ def job_pause(*, job: Job, actor) -> Job:
 
 
 @transaction.atomic
-def job_resume(*, job: Job, actor) -> Job:
+def job_resume(*, job: Job, actor: User | None) -> Job:
     """Back to active from the next slot after now (what was missed while paused is skipped;
     a one-off that never ran runs now)."""
     job = _locked(job)
@@ -181,7 +354,7 @@ def job_resume(*, job: Job, actor) -> Job:
     now = _now()
     schedule = from_job(job)
     anchor = job.next_run_at if schedule.type != ONCE else None
-    next_run_at = next_after(schedule, check_timezone(job.timezone), now, anchor=anchor)
+    next_run_at = next_after(schedule, zone_check(job.timezone), now, anchor=anchor)
     if next_run_at is None and not job.runs.filter(trigger=JobRun.Trigger.SCHEDULE).exists():
         next_run_at = now
     job.next_run_at = next_run_at
@@ -194,7 +367,7 @@ def job_resume(*, job: Job, actor) -> Job:
 
 
 @transaction.atomic
-def job_cancel(*, job: Job, actor) -> Job:
+def job_cancel(*, job: Job, actor: User | None) -> Job:
     """Stop for good: no more runs; runs not yet started are cancelled too."""
     job = _locked(job)
     if job.status == Status.CANCELLED:
@@ -211,7 +384,7 @@ def job_cancel(*, job: Job, actor) -> Job:
 
 
 @transaction.atomic
-def job_delete(*, job: Job, actor) -> None:
+def job_delete(*, job: Job, actor: User | None) -> None:
     record(
         actor=actor,
         action="job.deleted",
@@ -222,14 +395,14 @@ def job_delete(*, job: Job, actor) -> None:
 
 
 @transaction.atomic
-def job_run_now(*, job: Job, actor) -> JobRun:
+def job_run_now(*, job: Job, actor: User | None) -> JobRun:
     """Run once now, besides the schedule (allowed unless the job is cancelled)."""
     job = _locked(job)
     if job.status == Status.CANCELLED:
         raise _conflict("A cancelled job can't run.")
     run = JobRun.objects.create(job=job, trigger=JobRun.Trigger.MANUAL, scheduled_for=_now())
     record(actor=actor, action="job.run_requested", target=job, details={"run_id": run.pk})
-    transaction.on_commit(lambda: publish_pending(ids=[run.pk]))
+    transaction.on_commit(lambda: job_runs_publish_due(ids=[run.pk]))
     return run
 
 
@@ -251,8 +424,24 @@ def jobs_stop_for_owner(*, owner: User) -> dict[str, int]:
 
 
 def _now() -> datetime:
-    return timezone.now()
+    return django_timezone.now()
 
 
 def _iso(value: datetime | None) -> str | None:
     return value.isoformat() if value else None
+
+
+def error_lines(details: Any, prefix: str = "") -> list[str]:
+    """An ApplicationError's details as lines like "schedule.run_at: …", for the admin
+    form and the CLI (the API sends the details as they are)."""
+    if isinstance(details, dict):
+        return [
+            line
+            for key, value in details.items()
+            for line in error_lines(
+                value, prefix if key == "non_field_errors" else f"{prefix}{key}."
+            )
+        ]
+    if isinstance(details, list):
+        return [line for item in details for line in error_lines(item, prefix)]
+    return [f"{prefix.rstrip('.')}: {details}" if prefix else str(details)]

@@ -51,9 +51,7 @@ class JobViewSet(viewsets.ModelViewSet):
     def create(self, request):
         form = JobWriteSerializer(data=request.data)
         form.is_valid(raise_exception=True)
-        data = {"timezone": request.user.timezone or "UTC", **form.validated_data}
-        data.setdefault("params", {})
-        job = services.job_create(owner=request.user, **data)
+        job = services.job_create(owner=request.user, **form.validated_data)
         return self._out(job, status.HTTP_201_CREATED)
 
     @extend_schema(request=JobWriteSerializer, responses={200: JobDetailSerializer})
@@ -101,6 +99,6 @@ class JobViewSet(viewsets.ModelViewSet):
     )
     def runs(self, request, pk=None):
         job = get_object_or_404(self.get_queryset(), pk=pk)  # not through the runs filters
-        runs = self.filter_queryset(selectors.job_runs(job=job))
+        runs = self.filter_queryset(selectors.run_list(job=job))
         page = self.paginate_queryset(runs)
         return self.get_paginated_response(JobRunSerializer(page, many=True).data)

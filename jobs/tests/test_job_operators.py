@@ -99,7 +99,9 @@ def test_run_job_queues_or_runs_inline(user, capsys, django_capture_on_commit_ca
 def test_run_job_inline_failure_exits_non_zero(user, monkeypatch):
     from jobs.kinds import reminder
 
-    monkeypatch.setattr(reminder, "run", lambda job, run: (_ for _ in ()).throw(ValueError("boom")))
+    monkeypatch.setattr(
+        reminder, "execute", lambda job, job_run: (_ for _ in ()).throw(ValueError("boom"))
+    )
     job = make_job(user, max_retries=0)
     with pytest.raises(CommandError, match="boom"):
         call_command("run_job", str(job.pk), "--inline")
@@ -243,3 +245,59 @@ def test_list_tasks(user, other_user, capsys):
     assert "1 of 1" in capsys.readouterr().out
     with pytest.raises(CommandError, match="No user"):
         call_command("list_tasks", "--owner", "ghost@example.com")
+
+
+def test_the_admin_form_shows_each_service_error_on_its_field(admin_client, user):
+    base = {
+        "owner": user.pk,
+        "name": "Ops reminder",
+        "kind": "reminder",
+        "params": '{"message": "Stand-up"}',
+        "timezone": "UTC",
+        "max_retries": 2,
+        "schedule_type": "cron",
+        "expression": "0 9 * * *",
+    }
+    cases = [
+        ({"expression": "61 * * * *"}, "expression", "Not a valid cron expression"),
+        ({"schedule_type": "interval", "every": 5}, "period", "Required for this type."),
+        ({"schedule_type": "interval", "every": 0, "period": "hours"}, "every", "equal to 1"),
+        ({"schedule_type": "once", "run_at": "2001-01-01T09:00:00Z"}, "run_at", "future"),
+        ({"params": "{}"}, "params", "message: This field is required."),
+        ({"params": "[1]"}, "params", "Expected an object."),
+        ({"max_retries": 99}, "max_retries", "less than or equal to 10"),
+        ({"name": "x" * 201}, "name", "no more than 200 characters"),
+    ]
+    for extra, field, message in cases:
+        response = admin_client.post(f"{JOBS}add/", base | extra)
+        assert response.status_code == 200, extra
+        errors = response.context["adminform"].form.errors
+        assert list(errors) == [field], (extra, errors)
+        assert message in " ".join(errors[field]), (extra, errors)
+    assert not Job.objects.exists()
+
+
+def test_create_job_prints_the_service_s_details(user):
+    argv = ["--owner", user.email, "--name", "x", "--kind", "reminder"]
+
+    def refused(*args: str) -> str:
+        with pytest.raises(CommandError) as caught:
+            call_command("create_job", *argv, *args)
+        return str(caught.value)
+
+    assert refused("--cron", "61 * * * *", "--timezone", "Mars/Base", "--max-retries", "99") == (
+        "schedule.expression: Not a valid cron expression: Bad minute; "
+        'timezone: "Mars/Base" is not an IANA time zone.; '
+        "max_retries: Ensure this value is less than or equal to 10."
+    )
+    assert refused("--every", "5") == "params.message: This field is required."
+    ok_params = ["--params", '{"message": "x"}']
+    assert refused(*ok_params, "--at", "2030-01-01T09:00").startswith(
+        "schedule.run_at: Give the time zone offset"
+    )
+    assert refused(*ok_params, "--at", "soon") == "--at is not an ISO 8601 time: soon"
+    assert not Job.objects.exists()
+    user.timezone = "Asia/Tokyo"
+    user.save()
+    call_command("create_job", *argv, *ok_params, "--every", "5")
+    assert Job.objects.get().timezone == "Asia/Tokyo"  # the service's default: the owner's

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -10,14 +11,17 @@ import pytest
 from jobs.schedules import (
     CRON,
     INTERVAL,
+    MAX_EVERY,
+    NO_OFFSET,
     ONCE,
     Schedule,
     ScheduleError,
-    check_timezone,
     cron,
     next_after,
+    schedule_check,
     upcoming,
 )
+from taskplatform.timezones import zone_check
 
 BERLIN = ZoneInfo("Europe/Berlin")
 NEW_YORK = ZoneInfo("America/New_York")
@@ -98,10 +102,10 @@ def test_once_runs_once():
 
 
 def test_unknown_time_zones_are_refused():
-    assert check_timezone("Europe/Berlin") == BERLIN
+    assert zone_check("Europe/Berlin") == BERLIN
     for name in ["Mars/Olympus", "", "../etc/passwd", "UTC\x00"]:
-        with pytest.raises(ScheduleError):
-            check_timezone(name)
+        with pytest.raises(ValueError, match="is not an IANA time zone"):
+            zone_check(name)
 
 
 def test_schedules_render_back_to_the_api_shape():
@@ -110,3 +114,68 @@ def test_schedules_render_back_to_the_api_shape():
         "type": ONCE,
         "run_at": "2030-01-01T00:00:00+00:00",
     }
+
+
+def test_schedule_check_makes_schedules_canonical():
+    paris = datetime(2030, 1, 1, 10, tzinfo=ZoneInfo("Europe/Paris"))
+    assert schedule_check(Schedule(ONCE, run_at=paris)) == Schedule(ONCE, run_at=utc(2030, 1, 1, 9))
+    assert schedule_check(Schedule(ONCE, run_at=paris)).run_at.tzinfo is UTC
+    assert schedule_check(Schedule(CRON, expression=" 0  9 * * 1-5 ")) == cron("0 9 * * 1-5")
+    every_2h = Schedule(INTERVAL, every=2, period="hours")
+    assert schedule_check(every_2h) == every_2h
+
+
+@pytest.mark.parametrize(
+    ("schedule", "errors"),
+    [
+        (Schedule("weekly"), {"type": ['"weekly" is not a valid choice.']}),
+        (Schedule(ONCE), {"run_at": ["Required for this type."]}),
+        (
+            Schedule(INTERVAL),
+            {"every": ["Required for this type."], "period": ["Required for this type."]},
+        ),
+        (Schedule(CRON, expression=""), {"expression": ["Required for this type."]}),
+        (
+            Schedule(ONCE, run_at=datetime(2030, 1, 1, 9)),  # naive
+            {"run_at": [NO_OFFSET]},
+        ),
+        (
+            Schedule(INTERVAL, every=0, period="seconds"),
+            {
+                "every": ["Ensure this value is greater than or equal to 1."],
+                "period": ['"seconds" is not a valid choice.'],
+            },
+        ),
+        (
+            Schedule(INTERVAL, every=MAX_EVERY + 1, period="days"),
+            {"every": [f"Ensure this value is less than or equal to {MAX_EVERY}."]},
+        ),
+        (
+            Schedule(CRON, expression="61 * * * *"),
+            {"expression": ["Not a valid cron expression: Bad minute"]},
+        ),
+    ],
+)
+def test_schedule_check_names_every_problem(schedule, errors):
+    with pytest.raises(ScheduleError) as caught:
+        schedule_check(schedule)
+    assert caught.value.errors == errors
+
+
+def test_the_platform_has_one_time_zone_set():
+    from accounts import validators
+    from jobs import forms
+    from taskplatform import timezones
+
+    assert validators.ZONES is timezones.ZONES
+    assert forms.ZONE_CHOICES is timezones.CHOICES
+    assert {name for name, _ in timezones.CHOICES} == timezones.ZONES
+    # and nobody reads the tz database's list on their own
+    root = Path(__file__).resolve().parents[2]
+    readers = {
+        str(path.relative_to(root))
+        for app in ("accounts", "audit", "files", "jobs", "notifications", "operations", "tasks")
+        for path in (root / app).rglob("*.py")
+        if "available_timezones" in path.read_text() and "tests" not in path.parts
+    }
+    assert readers == set()

@@ -7,7 +7,7 @@ from django.core.management.base import CommandError
 from jobs.models import Job
 
 
-def get_job(job_id: int) -> Job:
+def job_by_id(job_id: int) -> Job:
     job = Job.objects.select_related("owner").filter(pk=job_id).first()
     if job is None:
         raise CommandError(f"No job with id {job_id}.")

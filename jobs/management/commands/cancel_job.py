@@ -7,7 +7,7 @@ from django.core.management.base import BaseCommand, CommandError
 from jobs.services import job_cancel
 from taskplatform.exceptions import ApplicationError
 
-from ._jobs import get_job
+from ._jobs import job_by_id
 
 
 class Command(BaseCommand):
@@ -18,7 +18,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, job_id, **options):
         try:
-            job = job_cancel(job=get_job(job_id), actor=None)
+            job = job_cancel(job=job_by_id(job_id), actor=None)
         except ApplicationError as exc:
             raise CommandError(exc.message) from None
         self.stdout.write(self.style.SUCCESS(f"Job {job.pk} ({job.name}) cancelled."))

@@ -1,18 +1,16 @@
-"""Create a job for a user from the command line, with the API's checks."""
+"""Create a job for a user from the command line, through the same service as the API."""
 
 from __future__ import annotations
 
 import json
+from datetime import datetime
 
 from django.core.management.base import BaseCommand, CommandError
-from rest_framework import serializers
 
 from accounts.cli import user_by_email
 from jobs import kinds
-from jobs.api.serializers import JobWriteSerializer
-from jobs.forms import flatten_errors
-from jobs.schedules import PERIODS
-from jobs.services import job_create
+from jobs.schedules import CRON, INTERVAL, ONCE, PERIODS, Schedule
+from jobs.services import DEFAULT_MAX_RETRIES, error_lines, job_create
 from taskplatform.exceptions import ApplicationError
 
 
@@ -33,7 +31,7 @@ class Command(BaseCommand):
         parser.add_argument(
             "--notify-on", default="failed", help="Comma list of created,succeeded,failed."
         )
-        parser.add_argument("--max-retries", type=int, default=3)
+        parser.add_argument("--max-retries", type=int, default=DEFAULT_MAX_RETRIES)
 
     def handle(self, *args, **o):
         owner = user_by_email(o["owner"], active_only=True)
@@ -41,29 +39,30 @@ class Command(BaseCommand):
             params = json.loads(o["params"])
         except json.JSONDecodeError as exc:
             raise CommandError(f"--params is not JSON: {exc}") from None
-        if o["at"]:
-            schedule = {"type": "once", "run_at": o["at"]}
-        elif o["every"] is not None:
-            schedule = {"type": "interval", "every": o["every"], "period": o["period"]}
-        else:
-            schedule = {"type": "cron", "expression": o["cron"]}
-        form = JobWriteSerializer(
-            data={
-                "name": o["name"],
-                "kind": o["kind"],
-                "params": params,
-                "schedule": schedule,
-                "timezone": o["timezone"] or owner.timezone or "UTC",
-                "notify_on": [e.strip() for e in o["notify_on"].split(",") if e.strip()],
-                "max_retries": o["max_retries"],
-            }
-        )
         try:
-            form.is_valid(raise_exception=True)
-            job = job_create(owner=owner, **form.validated_data)
-        except serializers.ValidationError as exc:
-            raise CommandError("; ".join(flatten_errors(exc.detail))) from None
-        except ApplicationError as exc:
-            raise CommandError("; ".join(flatten_errors(exc.details)) or exc.message) from None
-        next_run = job.next_run_at.isoformat(timespec="seconds")
+            job = job_create(
+                owner=owner,
+                name=o["name"],
+                kind=o["kind"],
+                params=params,
+                schedule=self.schedule(o),
+                timezone=o["timezone"] or None,  # "" too means the owner's
+                notify_on=[e.strip() for e in o["notify_on"].split(",") if e.strip()],
+                max_retries=o["max_retries"],
+            )
+        except ApplicationError as exc:  # the service's details, one "field: message" each
+            raise CommandError("; ".join(error_lines(exc.details)) or exc.message) from None
+        next_run = job.next_run_at.isoformat(timespec="seconds") if job.next_run_at else "-"
         self.stdout.write(self.style.SUCCESS(f"Job {job.pk} created; first run {next_run}."))
+
+    @staticmethod
+    def schedule(o: dict) -> Schedule:
+        if o["at"]:
+            try:
+                run_at = datetime.fromisoformat(o["at"])
+            except ValueError:
+                raise CommandError(f"--at is not an ISO 8601 time: {o['at']}") from None
+            return Schedule(ONCE, run_at=run_at)
+        if o["every"] is not None:
+            return Schedule(INTERVAL, every=o["every"], period=o["period"])
+        return Schedule(CRON, expression=o["cron"])

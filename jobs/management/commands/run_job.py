@@ -10,7 +10,7 @@ from jobs.runner import run_execute
 from jobs.services import job_run_now
 from taskplatform.exceptions import ApplicationError
 
-from ._jobs import get_job
+from ._jobs import job_by_id
 
 
 class Command(BaseCommand):
@@ -25,7 +25,7 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, job_id, inline=False, **options):
-        job = get_job(job_id)
+        job = job_by_id(job_id)
         try:
             with transaction.atomic():
                 run = job_run_now(job=job, actor=None)
