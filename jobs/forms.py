@@ -1,5 +1,5 @@
-"""The admin's "add job" form: it collects the fields; jobs.services checks them and its
-errors are shown on the fields they concern."""
+"""The admin's "add job" form: it collects the fields; the service's rules (job_validate,
+then job_create) check them and each error is shown on the field it concerns."""
 
 from __future__ import annotations
 
@@ -15,6 +15,13 @@ from taskplatform.timezones import CHOICES as ZONE_CHOICES
 from . import kinds, services
 from .models import Job
 from .schedules import PERIODS, TYPES, Schedule
+from .validation import (
+    DEFAULT_MAX_RETRIES,
+    DEFAULT_NOTIFY_ON,
+    NOTIFY_ON,
+    error_lines,
+    job_validate,
+)
 
 SCHEDULE_FIELDS = ("run_at", "every", "period", "expression")
 
@@ -65,11 +72,11 @@ class JobCreateForm(forms.ModelForm):
     timezone = forms.ChoiceField(choices=ZONE_CHOICES, initial="UTC")
     notify_on = forms.MultipleChoiceField(
         required=False,
-        choices=[(e, e) for e in services.NOTIFY_ON],
-        initial=list(services.DEFAULT_NOTIFY_ON),
+        choices=[(e, e) for e in NOTIFY_ON],
+        initial=list(DEFAULT_NOTIFY_ON),
         widget=forms.CheckboxSelectMultiple,
     )
-    max_retries = forms.IntegerField(initial=services.DEFAULT_MAX_RETRIES)
+    max_retries = forms.IntegerField(initial=DEFAULT_MAX_RETRIES)
 
     class Meta:
         model = Job
@@ -80,7 +87,7 @@ class JobCreateForm(forms.ModelForm):
         if self.errors:  # a field the form could not read: nothing to hand the service yet
             return self.cleaned_data
         try:
-            services.job_validate(owner=self.cleaned_data["owner"], **self._job_input())
+            job_validate(owner=self.cleaned_data["owner"], **self._job_input())
         except ApplicationError as exc:
             self._show(exc)
         return self.cleaned_data
@@ -118,4 +125,4 @@ class JobCreateForm(forms.ModelForm):
                 self._add(key, value)
 
     def _add(self, field: str, messages: Any) -> None:
-        self.add_error(field if field in self.fields else None, services.error_lines(messages))
+        self.add_error(field if field in self.fields else None, error_lines(messages))

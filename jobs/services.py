@@ -1,8 +1,7 @@
 """Job use cases: create, update, pause, resume, cancel, delete, run now.
 
-Every rule a job's input must pass lives here (kind, params, schedule, time zone,
-notify_on, retries): the API, the admin and the CLI call these and show the
-ApplicationError's details, field by field. Their own checks are only about shape.
+A job's input passes the rules in jobs.validation here, whoever calls (the API, the admin,
+the CLI): they check only shape and show the ApplicationError's details.
 
 Each change updates the `Job` and its `next_run_at` together, under the job's row lock, so a
 dispatcher claiming jobs at the same moment (SKIP LOCKED) either sees the old job or the
@@ -11,15 +10,12 @@ new one, never half of each.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Sequence
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, TypeVar, cast
+from typing import TYPE_CHECKING, Any
 
-from django.conf import settings
 from django.db import transaction
 from django.utils import timezone as django_timezone
-from rest_framework import serializers
 
 from audit.services import record
 from jobs.models import Job, JobRun
@@ -28,184 +24,24 @@ from notifications.services import notify
 from taskplatform.exceptions import ApplicationError
 from taskplatform.timezones import zone_check
 
-from . import kinds
 from .dispatch import job_runs_publish_due
-from .schedules import ONCE, Schedule, ScheduleError, beat_row, from_job, next_after, schedule_check
+from .schedules import ONCE, Schedule, beat_row, from_job, next_after
+from .validation import (
+    DEFAULT_MAX_RETRIES,
+    fields_check,
+    first_run,
+    job_validate,
+    params_check,
+)
 
 if TYPE_CHECKING:
     from accounts.models import User
 
 Status = Job.Status
-NOTIFY_ON = ("created", "succeeded", "failed")
-DEFAULT_NOTIFY_ON = ("failed",)
-DEFAULT_MAX_RETRIES = 3
-NAME_MAX_LENGTH = cast(int, Job._meta.get_field("name").max_length)
-INVALID = "The request is invalid: see details."  # the API's words for any validation error
-
-T = TypeVar("T")
-
-
-class _FieldInvalid(Exception):
-    def __init__(self, messages: list[str] | dict[str, Any]) -> None:
-        super().__init__(messages)
-        self.messages = messages
-
-
-def _invalid(details: dict[str, Any]) -> ApplicationError:
-    return ApplicationError(INVALID, code="validation_error", details=details)
 
 
 def _conflict(message: str) -> ApplicationError:
     return ApplicationError(message, code="conflict")
-
-
-# --- the rules, one per field ---------------------------------------------------------------
-# (their messages are DRF's where the API's serializer declares the same bound for its schema:
-# the API answers alike whichever of the two refuses)
-
-
-def _name_check(name: str) -> str:
-    if not isinstance(name, str):
-        raise _FieldInvalid(["Not a valid string."])
-    name = name.strip()
-    if not name:
-        raise _FieldInvalid(["This field may not be blank."])
-    if len(name) > NAME_MAX_LENGTH:
-        raise _FieldInvalid([f"Ensure this field has no more than {NAME_MAX_LENGTH} characters."])
-    if "\x00" in name:
-        raise _FieldInvalid(["Null characters are not allowed."])
-    return name
-
-
-def _kind_check(kind: str) -> str:
-    if kind not in kinds.registry():
-        choices = ", ".join(kinds.names())
-        raise _FieldInvalid([f'Unknown kind "{kind}". Choose from: {choices}.'])
-    return kind
-
-
-def _schedule_check(schedule: Schedule) -> Schedule:
-    try:
-        return schedule_check(schedule)
-    except ScheduleError as exc:
-        raise _FieldInvalid(exc.errors) from None
-
-
-def _timezone_check(name: str) -> str:
-    try:
-        zone_check(name)
-    except ValueError as exc:
-        raise _FieldInvalid([str(exc)]) from None
-    return name
-
-
-def _notify_on_check(events: Sequence[str]) -> list[str]:
-    """The events in NOTIFY_ON's order, each once."""
-    if isinstance(events, str) or not isinstance(events, Sequence):
-        raise _FieldInvalid([f'Expected a list of items but got type "{type(events).__name__}".'])
-    unknown = {
-        str(index): [f'"{event}" is not a valid choice.']
-        for index, event in enumerate(events)
-        if event not in NOTIFY_ON
-    }
-    if unknown:
-        raise _FieldInvalid(unknown)
-    return [event for event in NOTIFY_ON if event in events]
-
-
-def _max_retries_check(value: int) -> int:
-    if not isinstance(value, int) or isinstance(value, bool):
-        raise _FieldInvalid(["A valid integer is required."])
-    if value < 0:
-        raise _FieldInvalid(["Ensure this value is greater than or equal to 0."])
-    if value > settings.JOBS_MAX_RETRIES:
-        limit = settings.JOBS_MAX_RETRIES
-        raise _FieldInvalid([f"Ensure this value is less than or equal to {limit}."])
-    return value
-
-
-def _collect(errors: dict[str, Any], field: str, check: Callable[[T], T], value: T) -> T:
-    """`check(value)`, or the value as given with the field's messages put in `errors`."""
-    try:
-        return check(value)
-    except _FieldInvalid as exc:
-        errors[field] = exc.messages
-        return value
-
-
-def _params_check(*, kind: str, params: Any, owner: User) -> dict[str, Any]:
-    """The kind's own serializer checks its params (task ids must be the owner's)."""
-    if not isinstance(params, dict):
-        raise _invalid({"params": ["Expected an object."]})
-    form = kinds.get(kind).Params(data=params, context={"owner": owner})
-    try:
-        form.is_valid(raise_exception=True)
-    except serializers.ValidationError as exc:
-        raise _invalid({"params": exc.detail}) from None
-    return dict(form.validated_data)
-
-
-def _first_run(schedule: Schedule, tz_name: str, now: datetime) -> datetime:
-    first = next_after(schedule, zone_check(tz_name), now)
-    if first is None:
-        raise _invalid({"schedule": {"run_at": ["A one-off job must be scheduled in the future."]}})
-    return first
-
-
-@dataclass(frozen=True)
-class JobInput:
-    """A new job's input once every rule has passed."""
-
-    name: str
-    kind: str
-    params: dict[str, Any]
-    schedule: Schedule
-    timezone: str
-    notify_on: list[str]
-    max_retries: int
-    next_run_at: datetime
-
-
-def job_validate(
-    *,
-    owner: User,
-    name: str,
-    kind: str,
-    params: dict[str, Any] | None = None,
-    schedule: Schedule,
-    timezone: str | None = None,
-    notify_on: Sequence[str] | None = None,
-    max_retries: int = DEFAULT_MAX_RETRIES,
-) -> JobInput:
-    """The checks a new job must pass, or ApplicationError("validation_error") with
-    details per field. No time zone means the owner's (or UTC); no notify_on, failures only.
-
-    In three steps, like the answers clients know: the fields on their own (every problem
-    at once), then the kind's params (they may query), then the first run time."""
-    if timezone is None:
-        timezone = owner.timezone or "UTC"
-    errors: dict[str, Any] = {}
-    name = _collect(errors, "name", _name_check, name)
-    kind = _collect(errors, "kind", _kind_check, kind)
-    schedule = _collect(errors, "schedule", _schedule_check, schedule)
-    timezone = _collect(errors, "timezone", _timezone_check, timezone)
-    if notify_on is None:
-        notify_on = DEFAULT_NOTIFY_ON
-    events = _collect(errors, "notify_on", _notify_on_check, notify_on)
-    max_retries = _collect(errors, "max_retries", _max_retries_check, max_retries)
-    if errors:
-        raise _invalid(errors)
-    params = _params_check(kind=kind, params={} if params is None else params, owner=owner)
-    return JobInput(
-        name=name,
-        kind=kind,
-        params=params,
-        schedule=schedule,
-        timezone=timezone,
-        notify_on=list(events),
-        max_retries=max_retries,
-        next_run_at=_first_run(schedule, timezone, _now()),
-    )
 
 
 @transaction.atomic
@@ -281,41 +117,33 @@ def job_update(
     notify_on: Sequence[str] | None = None,
     max_retries: int | None = None,
 ) -> Job:
-    """Change the fields given (None: unchanged) under the same rules as `job_create`;
-    params are re-checked when the kind or params change, `next_run_at` recomputed when the
-    schedule or time zone do."""
+    """Change the fields given (None: unchanged) under job_create's rules; params are
+    checked again when the kind or params change, `next_run_at` recomputed when the
+    schedule or time zone do. Bad values are reported before a cancelled job's conflict."""
     job = _locked(job)
-    errors: dict[str, Any] = {}
-    changes: dict[str, Any] = {}
-    if name is not None:
-        changes["name"] = _collect(errors, "name", _name_check, name)
-    if kind is not None:
-        changes["kind"] = _collect(errors, "kind", _kind_check, kind)
+    changes = fields_check(
+        name=name,
+        kind=kind,
+        schedule=schedule,
+        timezone=timezone,
+        notify_on=notify_on,
+        max_retries=max_retries,
+    )
     if params is not None:
         changes["params"] = params
-    if schedule is not None:
-        schedule = _collect(errors, "schedule", _schedule_check, schedule)
-    if timezone is not None:
-        changes["timezone"] = _collect(errors, "timezone", _timezone_check, timezone)
-    if notify_on is not None:
-        changes["notify_on"] = _collect(errors, "notify_on", _notify_on_check, notify_on)
-    if max_retries is not None:
-        changes["max_retries"] = _collect(errors, "max_retries", _max_retries_check, max_retries)
-    if errors:
-        raise _invalid(errors)
     if job.status == Status.CANCELLED:
         raise _conflict("A cancelled job can't be changed.")
     old_schedule = from_job(job)
-    schedule = schedule or old_schedule
+    new_schedule = changes.pop("schedule", old_schedule)
     changed = sorted(
         field
-        for field, value in {**changes, "schedule": schedule}.items()
+        for field, value in {**changes, "schedule": new_schedule}.items()
         if (old_schedule if field == "schedule" else getattr(job, field)) != value
     )
     if not changed:
         return job
     if {"kind", "params"} & set(changed):
-        changes["params"] = _params_check(
+        changes["params"] = params_check(
             kind=changes.get("kind", job.kind),
             params=changes.get("params", job.params),
             owner=job.owner,
@@ -323,8 +151,8 @@ def job_update(
     for field, value in changes.items():
         setattr(job, field, value)
     if {"schedule", "timezone"} & set(changed):
-        job.next_run_at = _first_run(schedule, job.timezone, _now())
-        for field, row in beat_row(schedule, job.timezone).items():
+        job.next_run_at = first_run(new_schedule, job.timezone, _now())
+        for field, row in beat_row(new_schedule, job.timezone).items():
             setattr(job, field, row)
         if job.status == Status.COMPLETED:
             job.status = Status.ACTIVE  # a finished one-off given a new time runs again
@@ -429,19 +257,3 @@ def _now() -> datetime:
 
 def _iso(value: datetime | None) -> str | None:
     return value.isoformat() if value else None
-
-
-def error_lines(details: Any, prefix: str = "") -> list[str]:
-    """An ApplicationError's details as lines like "schedule.run_at: …", for the admin
-    form and the CLI (the API sends the details as they are)."""
-    if isinstance(details, dict):
-        return [
-            line
-            for key, value in details.items()
-            for line in error_lines(
-                value, prefix if key == "non_field_errors" else f"{prefix}{key}."
-            )
-        ]
-    if isinstance(details, list):
-        return [line for item in details for line in error_lines(item, prefix)]
-    return [f"{prefix.rstrip('.')}: {details}" if prefix else str(details)]

@@ -9,7 +9,7 @@ from rest_framework import serializers
 from jobs import kinds
 from jobs.models import Job, JobRun
 from jobs.schedules import MAX_EVERY, NO_OFFSET, PERIODS, TYPES, Schedule, from_job, upcoming
-from jobs.services import NAME_MAX_LENGTH, NOTIFY_ON
+from jobs.validation import NAME_MAX_LENGTH, NOTIFY_ON
 from taskplatform.api.fields import DateTimeField, iso_utc, parse_iso_datetime
 from taskplatform.api.parsers import check_json_value
 from taskplatform.timezones import zone_check

@@ -10,7 +10,8 @@ from django.core.management.base import BaseCommand, CommandError
 from accounts.cli import user_by_email
 from jobs import kinds
 from jobs.schedules import CRON, INTERVAL, ONCE, PERIODS, Schedule
-from jobs.services import DEFAULT_MAX_RETRIES, error_lines, job_create
+from jobs.services import job_create
+from jobs.validation import DEFAULT_MAX_RETRIES, error_lines
 from taskplatform.exceptions import ApplicationError
 
 
