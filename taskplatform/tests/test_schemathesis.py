@@ -25,7 +25,7 @@ from schemathesis.specs.openapi.checks import (
 
 from accounts.tests.factories import UserFactory
 
-# in-process, but a few minutes of generated requests: out of `make test-fast`
+# in-process, but 1-2 minutes of generated requests: out of `make test-fast`
 pytestmark = pytest.mark.e2e
 
 schema = schemathesis.openapi.from_wsgi("/api/schema/", get_wsgi_application())
