@@ -6,13 +6,13 @@ from celery import shared_task
 
 from taskplatform.task_retry import RETRY_WHEN_THE_DATABASE_IS_DOWN
 
-from . import dispatch, runner
+from . import dispatch, runner, sweeper
 
 
 @shared_task(name="jobs.dispatch", queue="maintenance")
 def dispatch_jobs() -> int:
     """Beat, every second: runs for due jobs (the database is the schedule)."""
-    return dispatch.dispatch_due()
+    return dispatch.jobs_dispatch_due()
 
 
 @shared_task(
@@ -27,4 +27,4 @@ def run_job(self, run_id: int) -> str | None:
 @shared_task(name="jobs.sweep", queue="maintenance", acks_late=True)
 def sweep_jobs() -> dict:
     """Beat, every minute: re-send lost run messages, fail runs whose worker died."""
-    return dispatch.sweep()
+    return sweeper.job_runs_sweep()

@@ -6,12 +6,15 @@ of doubling it), creates one run per job for its due slot (unique per (job, slot
 advances `next_run_at` past now — missed slots collapse into that one catch-up run — and
 after commit publishes every queued run not yet sent. The database holds time: a retry
 waits as a queued run with a future `scheduled_for`, never as a broker ETA message.
+
+Messages go out through taskplatform.outbox, by task name: this module imports neither the
+runner nor the Celery tasks (the sweeper, jobs/sweeper.py, joins the two).
 """
 
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timedelta
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -20,15 +23,15 @@ from django.utils import timezone
 
 from audit.services import record
 from jobs.models import Job, JobRun
+from taskplatform import outbox
 
 from . import kinds
 from .schedules import from_job, next_after
 
 log = logging.getLogger(__name__)
-RUN_TIME_LIMIT_GRACE = 30  # seconds between a run's soft and hard time limit
 
 
-def dispatch_due(*, now: datetime | None = None, batch: int | None = None) -> int:
+def jobs_dispatch_due(*, now: datetime | None = None, batch: int | None = None) -> int:
     """Create runs for every job due at `now`; returns how many jobs were dispatched."""
     now = now or timezone.now()
     batch = batch or settings.JOBS_DISPATCH_BATCH
@@ -37,11 +40,11 @@ def dispatch_due(*, now: datetime | None = None, batch: int | None = None) -> in
         claimed = _dispatch_batch(now, batch)
         total += claimed
         if claimed:
-            publish_pending(now=now)  # the first runs go out while the next batch is claimed
+            job_runs_publish_due(now=now)  # the first runs go out while the next is claimed
         if claimed < batch:
             break
     # retries whose time came, and runs the broker refused on an earlier tick
-    publish_pending(now=now)
+    job_runs_publish_due(now=now)
     return total
 
 
@@ -88,7 +91,7 @@ def _set_aside(job: Job, exc: Exception) -> None:
     )
 
 
-def publish_pending(
+def job_runs_publish_due(
     *, now: datetime | None = None, limit: int = 5000, ids: list[int] | None = None
 ) -> int:
     """Send a message for each queued run that is due and has none yet (the outbox step).
@@ -118,65 +121,12 @@ def publish_pending(
     return len(rows)
 
 
-def time_limit(kind: str) -> int:
-    module = kinds.registry().get(kind)
-    return getattr(module, "TIME_LIMIT", None) or settings.JOBS_RUN_TIME_LIMIT
-
-
 def _publish(run_id: int, kind: str) -> bool:
-    from jobs.celery_tasks import run_job
-
-    try:
-        run_job.apply_async(
-            (run_id,),
-            queue="default",
-            soft_time_limit=time_limit(kind),
-            time_limit=hard_time_limit(kind),
-            retry_policy={"max_retries": 1, "interval_start": 0, "interval_step": 0.5},
-        )
-    except Exception:
-        log.warning("broker unavailable: job runs stay queued", exc_info=True)
-        return False
-    return True
-
-
-def sweep(*, now: datetime | None = None) -> dict[str, int]:
-    """Beat, every minute: re-send runs whose message got lost; fail runs whose worker died."""
-    from .runner import run_lost
-
-    now = now or timezone.now()
-    resent = JobRun.objects.filter(
-        status=JobRun.Status.QUEUED,
-        enqueued_at__lt=now - timedelta(seconds=settings.JOBS_REQUEUE_AFTER_SECONDS),
-    ).update(enqueued_at=None)
-    lost = lost_runs(now=now)
-    for run_id in lost:
-        run_lost(run_id=run_id)
-    published = publish_pending(now=now)
-    return {"resent": resent, "lost": len(lost), "published": published}
-
-
-LOST_MARGIN_SECONDS = 60  # past a run's hard time limit, for clock skew between machines
-
-
-def lost_runs(*, now: datetime) -> list[int]:
-    """Runs still `running` past their own kind's hard time limit: their worker is gone."""
-    shortest = min(hard_time_limit(kind) for kind in [*kinds.names(), ""])
-    candidates = (
-        JobRun.objects.filter(
-            status=JobRun.Status.RUNNING,
-            started_at__lt=now - timedelta(seconds=shortest + LOST_MARGIN_SECONDS),
-        )
-        .order_by("started_at")
-        .values_list("pk", "job__kind", "started_at")[:1000]
+    """The run's message carries its kind's time limits (a worker enforces them)."""
+    return outbox.publish(
+        "jobs.run",
+        (run_id,),
+        queue="default",
+        soft_time_limit=kinds.time_limit(kind),
+        time_limit=kinds.hard_time_limit(kind),
     )
-    return [
-        pk
-        for pk, kind, started_at in candidates
-        if started_at < now - timedelta(seconds=hard_time_limit(kind) + LOST_MARGIN_SECONDS)
-    ]
-
-
-def hard_time_limit(kind: str) -> int:
-    """The longest a run of `kind` may take before its worker is killed."""
-    return time_limit(kind) + RUN_TIME_LIMIT_GRACE

@@ -7,8 +7,8 @@ message for a run that already started does nothing.
 from __future__ import annotations
 
 import logging
-import random
-from datetime import timedelta
+from datetime import datetime, timedelta
+from typing import Any
 
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
@@ -20,10 +20,9 @@ from audit.services import record
 from jobs.models import Job, JobRun
 from notifications.kinds import Kind as NotificationKind
 from notifications.services import notify
-from taskplatform import liveness
+from taskplatform import liveness, outbox
 
 from . import kinds
-from .dispatch import time_limit
 
 log = logging.getLogger(__name__)
 RunStatus = JobRun.Status
@@ -73,9 +72,9 @@ def _execute(run_id: int, message_id: str) -> str | None:
     except KeyError:
         return _fail(run, f'Unknown kind "{job.kind}".', retry=False)
     try:
-        result = handler.run(job, run)
+        result = handler.execute(job, run)
     except SoftTimeLimitExceeded:
-        return _fail(run, f"Time limit exceeded ({time_limit(job.kind)} s).", retry=True)
+        return _fail(run, f"Time limit exceeded ({kinds.time_limit(job.kind)} s).", retry=True)
     except kinds.PermanentError as exc:
         return _fail(run, str(exc) or exc.__class__.__name__, retry=False)
     except Exception as exc:
@@ -92,7 +91,7 @@ def _should_not_run(job: Job, run: JobRun) -> bool:
     return job.status == Job.Status.PAUSED and run.trigger != JobRun.Trigger.MANUAL
 
 
-def _take_over(run_id: int, message_id: str, now) -> bool:
+def _take_over(run_id: int, message_id: str, now: datetime) -> bool:
     """The same message again while its run is `running` and no live execution holds the
     message's lock: its worker died (or its execution failed half-way). Run it again."""
     mine = JobRun.objects.filter(pk=run_id, status=RunStatus.RUNNING, claimed_by=message_id)
@@ -115,7 +114,7 @@ def run_lost(*, run_id: int) -> str | None:
 
 
 @transaction.atomic
-def _succeed(run: JobRun, result) -> str | None:
+def _succeed(run: JobRun, result: Any) -> str | None:
     now = timezone.now()
     if not _finish(run, RunStatus.SUCCEEDED, now, result=result):
         return None
@@ -151,7 +150,7 @@ def _fail(run: JobRun, error: str, *, retry: bool) -> str | None:
         retry_run = JobRun.objects.create(
             job=job,
             trigger=JobRun.Trigger.RETRY,
-            scheduled_for=now + backoff(run.attempt),
+            scheduled_for=now + _backoff(run.attempt),
             attempt=run.attempt + 1,
             retry_of_id=run.first_run_id,
         )
@@ -183,7 +182,7 @@ def _fail(run: JobRun, error: str, *, retry: bool) -> str | None:
     return status
 
 
-def _finish(run: JobRun, status: str, now, **fields) -> bool:
+def _finish(run: JobRun, status: str, now: datetime, **fields: Any) -> bool:
     """running → final, once (the sweeper and a late worker can't both finish a run)."""
     updated = JobRun.objects.filter(pk=run.pk, status=RunStatus.RUNNING).update(
         status=status, finished_at=now, updated_at=now, **fields
@@ -193,18 +192,18 @@ def _finish(run: JobRun, status: str, now, **fields) -> bool:
     return updated == 1
 
 
-def backoff(attempt: int) -> timedelta:
-    """Exponential with jitter: base, 2 x base, 4 x base … capped."""
-    base = settings.JOBS_RETRY_BASE_SECONDS * 2 ** (attempt - 1)
-    seconds = min(base, settings.JOBS_RETRY_MAX_SECONDS) * random.uniform(0.8, 1.2)  # noqa: S311 - jitter
+def _backoff(attempt: int) -> timedelta:
+    seconds = outbox.backoff(
+        attempt, base=settings.JOBS_RETRY_BASE_SECONDS, cap=settings.JOBS_RETRY_MAX_SECONDS
+    )
     return timedelta(seconds=seconds)
 
 
-def _details(run: JobRun) -> dict:
+def _details(run: JobRun) -> dict[str, Any]:
     return {"run_id": run.pk, "trigger": run.trigger, "attempt": run.attempt}
 
 
-def _summary(result) -> str:
+def _summary(result: Any) -> str:
     if not isinstance(result, dict):
         return ""
     return ", ".join(f"{k}: {v}" for k, v in result.items() if isinstance(v, int | str | bool))

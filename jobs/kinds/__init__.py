@@ -2,12 +2,15 @@
 
 - `NAME` — the kind's name in the API;
 - `Params` — a DRF serializer validating the job's params (context: `owner`);
-- `run(job, run) -> dict` — does the work and returns the run's result (JSON). It raises
-  `PermanentError` for a failure a retry can't fix; any other exception is retried.
-- optionally `TIME_LIMIT` — seconds a run may take (else JOBS_RUN_TIME_LIMIT).
+- `execute(job, job_run) -> dict` — does the work and returns the run's result (JSON). It
+  raises `PermanentError` for a failure a retry can't fix; any other exception is retried.
+- optionally `TIME_LIMIT` — seconds a run may take (else JOBS_RUN_TIME_LIMIT); the worker
+  stops it then, and kills it RUN_TIME_LIMIT_GRACE seconds later (`time_limit`,
+  `hard_time_limit` below: the dispatcher puts them on the run's message, the sweeper
+  counts a run lost past the hard one).
 
-Handlers must be idempotent per run: a retry of the same run (`run.first_run_id`) must not
-repeat a side effect that already happened (e.g. key notifications on it).
+Handlers must be idempotent per run: a retry of the same run (`job_run.first_run_id`) must
+not repeat a side effect that already happened (e.g. key notifications on it).
 """
 
 from __future__ import annotations
@@ -16,6 +19,10 @@ import functools
 import importlib
 import pkgutil
 from types import ModuleType
+
+from django.conf import settings
+
+RUN_TIME_LIMIT_GRACE = 30  # seconds between a run's soft and hard time limit
 
 
 class PermanentError(Exception):
@@ -37,3 +44,14 @@ def get(name: str) -> ModuleType:
 
 def names() -> list[str]:
     return sorted(registry())
+
+
+def time_limit(kind: str) -> int:
+    """Seconds a run of `kind` may take before it is stopped (SoftTimeLimitExceeded)."""
+    module = registry().get(kind)
+    return getattr(module, "TIME_LIMIT", None) or settings.JOBS_RUN_TIME_LIMIT
+
+
+def hard_time_limit(kind: str) -> int:
+    """The longest a run of `kind` may take before its worker is killed."""
+    return time_limit(kind) + RUN_TIME_LIMIT_GRACE

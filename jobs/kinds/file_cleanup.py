@@ -8,12 +8,16 @@ from __future__ import annotations
 
 from datetime import timedelta
 from fnmatch import fnmatchcase
+from typing import TYPE_CHECKING
 
 from django.utils import timezone
 from rest_framework import serializers
 
 from files.models import StoredFile
 from files.services import file_delete
+
+if TYPE_CHECKING:
+    from jobs.models import Job, JobRun
 
 NAME = "file_cleanup"
 TIME_LIMIT = 600
@@ -28,7 +32,7 @@ class Params(serializers.Serializer):
     dry_run = serializers.BooleanField(required=False, default=False)
 
 
-def run(job, run) -> dict:
+def execute(job: Job, job_run: JobRun) -> dict:
     params = job.params
     cutoff = timezone.now() - timedelta(days=int(params["older_than_days"]))
     pattern = params.get("name_pattern")

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from rest_framework import serializers
 
 from notifications.kinds import Kind
 from notifications.services import notify
 from taskplatform.api.converters import MAX_ID
 from tasks.models import Task
+
+if TYPE_CHECKING:
+    from jobs.models import Job, JobRun
 
 NAME = "reminder"
 TIME_LIMIT = 60
@@ -23,14 +28,14 @@ class Params(serializers.Serializer):
         return value
 
 
-def run(job, run) -> dict:
+def execute(job: Job, job_run: JobRun) -> dict:
     task_id = job.params.get("task_id")
     task = Task.objects.filter(pk=task_id, owner_id=job.owner_id).first() if task_id else None
     notification = notify(
         user=job.owner,
         kind=Kind.REMINDER,
         context={"message": job.params.get("message", ""), "task": task, "job": job},
-        idempotency_key=f"job-run:{run.first_run_id}:reminder",
+        idempotency_key=f"job-run:{job_run.first_run_id}:reminder",
     )
     result = {"notification_id": getattr(notification, "pk", None)}
     if task_id:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.utils import timezone
@@ -11,6 +12,9 @@ from rest_framework import serializers
 from notifications.kinds import Kind
 from notifications.services import notify
 from tasks.models import Task
+
+if TYPE_CHECKING:
+    from jobs.models import Job, JobRun
 
 NAME = "task_digest"
 TIME_LIMIT = 120
@@ -21,12 +25,13 @@ class Params(serializers.Serializer):
     """No parameters."""
 
 
-def run(job, run) -> dict:
+def execute(job: Job, job_run: JobRun) -> dict:
     now = timezone.now()
     soon = now + timedelta(hours=settings.TASKS_DUE_SOON_HOURS)
-    open_tasks = Task.objects.filter(owner_id=job.owner_id).exclude(status=Task.Status.DONE)
+    theirs = Task.objects.filter(owner_id=job.owner_id)
+    open_tasks = theirs.open()
     sections = {
-        "overdue": open_tasks.filter(due_at__lt=now).order_by("due_at", "id"),
+        "overdue": theirs.overdue(now=now).order_by("due_at", "id"),
         "due_soon": open_tasks.filter(due_at__gte=now, due_at__lte=soon).order_by("due_at", "id"),
         "open_tasks": open_tasks.order_by("-priority", "due_at", "id"),
     }
@@ -40,6 +45,6 @@ def run(job, run) -> dict:
         user=job.owner,
         kind=Kind.TASK_DIGEST,
         context=context,
-        idempotency_key=f"job-run:{run.first_run_id}:task_digest",
+        idempotency_key=f"job-run:{job_run.first_run_id}:task_digest",
     )
     return {"notification_id": getattr(notification, "pk", None), **counts}

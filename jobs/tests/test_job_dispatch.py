@@ -9,7 +9,7 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
-from jobs import dispatch
+from jobs import dispatch, sweeper
 from jobs.models import Job, JobRun
 from jobs.schedules import INTERVAL, ONCE, Schedule
 
@@ -39,7 +39,7 @@ def test_due_jobs_get_one_run_each_and_move_on(user, no_publish):
     paused = make_due(user, ago=timedelta(seconds=1))
     Job.objects.filter(pk=paused.pk).update(status=Job.Status.PAUSED)
 
-    assert dispatch.dispatch_due(batch=2) == 3  # two batches
+    assert dispatch.jobs_dispatch_due(batch=2) == 3  # two batches
     runs = JobRun.objects.all()
     assert sorted(r.job_id for r in runs) == sorted(j.pk for j in due)
     assert {r.trigger for r in runs} == {"schedule"} and {r.status for r in runs} == {"queued"}
@@ -49,13 +49,13 @@ def test_due_jobs_get_one_run_each_and_move_on(user, no_publish):
         job.refresh_from_db()
         assert job.next_run_at > timezone.now()
     assert not later.runs.exists() and not paused.runs.exists()
-    assert dispatch.dispatch_due() == 0  # nothing due any more
+    assert dispatch.jobs_dispatch_due() == 0  # nothing due any more
 
 
 def test_missed_slots_run_once_not_once_per_slot(user, no_publish):
     job = make_due(user, ago=timedelta(hours=2, minutes=7))  # every 15 min: 9 slots missed
     slot = job.next_run_at
-    dispatch.dispatch_due()
+    dispatch.jobs_dispatch_due()
     run = JobRun.objects.get()
     assert run.scheduled_for == slot
     job.refresh_from_db()
@@ -65,8 +65,8 @@ def test_missed_slots_run_once_not_once_per_slot(user, no_publish):
 
 def test_a_one_off_completes_after_its_run_is_dispatched(user, no_publish):
     job = make_job(user, schedule=Schedule(ONCE, run_at=in_seconds(1)))
-    dispatch.dispatch_due(now=in_seconds(2))
-    dispatch.dispatch_due(now=in_seconds(3))
+    dispatch.jobs_dispatch_due(now=in_seconds(2))
+    dispatch.jobs_dispatch_due(now=in_seconds(3))
     job.refresh_from_db()
     assert job.status == "completed" and job.next_run_at is None
     assert job.runs.count() == 1
@@ -75,10 +75,10 @@ def test_a_one_off_completes_after_its_run_is_dispatched(user, no_publish):
 def test_a_slot_never_runs_twice(user, no_publish):
     job = make_due(user, ago=timedelta(minutes=1))
     slot = job.next_run_at
-    dispatch.dispatch_due()
+    dispatch.jobs_dispatch_due()
     # someone puts the job back on the same slot: the unique constraint keeps one run
     Job.objects.filter(pk=job.pk).update(next_run_at=slot)
-    dispatch.dispatch_due()
+    dispatch.jobs_dispatch_due()
     assert JobRun.objects.filter(job=job, scheduled_for=slot).count() == 1
 
 
@@ -95,7 +95,7 @@ def test_two_dispatchers_at_once_create_no_duplicates(user, no_publish):
     def dispatcher():
         try:
             barrier.wait()
-            counts.append(dispatch.dispatch_due(batch=25))
+            counts.append(dispatch.jobs_dispatch_due(batch=25))
         except Exception as exc:  # pragma: no cover - reported below
             errors.append(exc)
         finally:
@@ -115,9 +115,9 @@ def test_two_dispatchers_at_once_create_no_duplicates(user, no_publish):
 def test_retries_wait_in_the_database_until_due(user, no_publish):
     job = make_job(user)
     retry = JobRun.objects.create(job=job, trigger="retry", attempt=2, scheduled_for=in_seconds(60))
-    assert dispatch.dispatch_due() == 0 and no_publish == []
+    assert dispatch.jobs_dispatch_due() == 0 and no_publish == []
     # a tick with no due job still sends the retry once its time has come
-    assert dispatch.dispatch_due(now=in_seconds(61)) == 0
+    assert dispatch.jobs_dispatch_due(now=in_seconds(61)) == 0
     assert no_publish == [retry.pk]
 
 
@@ -125,7 +125,7 @@ def test_broker_refusing_leaves_runs_for_the_next_tick(user, monkeypatch):
     job = make_job(user)
     run = JobRun.objects.create(job=job, trigger="manual", scheduled_for=timezone.now())
     monkeypatch.setattr(dispatch, "_publish", lambda run_id, kind: False)
-    assert dispatch.publish_pending() == 0
+    assert dispatch.job_runs_publish_due() == 0
     run.refresh_from_db()
     assert run.status == "queued" and run.enqueued_at is None
 
@@ -143,7 +143,7 @@ def test_sweeper_resends_lost_messages_and_fails_runs_of_dead_workers(user, no_p
     dead = JobRun.objects.create(
         job=job, trigger="manual", scheduled_for=long_ago, status="running", started_at=long_ago
     )
-    result = dispatch.sweep()
+    result = sweeper.job_runs_sweep()
     assert result["resent"] == 1 and result["lost"] == 1
     assert lost_message.pk in no_publish and fresh.pk not in no_publish
     dead.refresh_from_db()
@@ -162,10 +162,10 @@ def test_a_run_counts_as_lost_after_its_own_kinds_limit(user, no_publish):
             job=job, trigger="manual", scheduled_for=started, status="running", started_at=started
         )
 
-    late_reminder = running(reminder, 90 + dispatch.LOST_MARGIN_SECONDS + 1)
-    young_reminder = running(reminder, 90 + dispatch.LOST_MARGIN_SECONDS - 5)
+    late_reminder = running(reminder, 90 + sweeper.LOST_MARGIN_SECONDS + 1)
+    young_reminder = running(reminder, 90 + sweeper.LOST_MARGIN_SECONDS - 5)
     busy_cleanup = running(cleanup, 200)
-    assert dispatch.lost_runs(now=now) == [late_reminder.pk]
+    assert sweeper.job_runs_lost(now=now) == [late_reminder.pk]
     assert young_reminder.pk and busy_cleanup.pk
 
 
@@ -175,7 +175,7 @@ def test_a_job_whose_schedule_breaks_is_set_aside_not_blocking_the_others(user, 
     broken = make_due(user, ago=timedelta(seconds=1), schedule="0 9 * * *")
     healthy = make_due(user, ago=timedelta(seconds=1))
     CrontabSchedule.objects.filter(pk=broken.crontab_id).update(minute="99")  # an operator's edit
-    assert dispatch.dispatch_due() == 2
+    assert dispatch.jobs_dispatch_due() == 2
     broken.refresh_from_db()
     assert broken.status == "paused" and not broken.runs.exists()
     assert healthy.runs.count() == 1

@@ -31,7 +31,7 @@ def test_adding_a_kind_is_adding_a_module():
     assert kinds.names() == ["file_cleanup", "reminder", "task_digest"]
     for name in kinds.names():
         module = kinds.get(name)
-        assert callable(module.run) and module.Params
+        assert callable(module.execute) and module.Params
 
 
 def test_reminder_emails_the_message_and_the_task(user):

@@ -8,7 +8,7 @@ import pytest
 from django.utils import timezone
 
 from audit.models import AuditEvent
-from jobs import dispatch, kinds, runner
+from jobs import kinds, runner
 from jobs.kinds import reminder
 from jobs.models import Job, JobRun
 from notifications.models import Notification
@@ -29,11 +29,11 @@ def failing(monkeypatch):
     """The reminder handler fails (a fault injected into our own code)."""
     errors = []
 
-    def explode(job, run):
+    def explode(job, job_run):
         error = errors.pop(0) if errors else ConnectionError("mail relay unreachable")
         raise error
 
-    monkeypatch.setattr(reminder, "run", explode)
+    monkeypatch.setattr(reminder, "execute", explode)
     return errors
 
 
@@ -108,7 +108,7 @@ def test_a_success_resets_the_failure_count(user, failing, monkeypatch):
     runner.run_execute(run_id=queued_run(job).pk)
     job.refresh_from_db()
     assert job.consecutive_failures == 1
-    monkeypatch.setattr(reminder, "run", lambda job, run: {"ok": True})
+    monkeypatch.setattr(reminder, "execute", lambda job, job_run: {"ok": True})
     runner.run_execute(run_id=queued_run(job, scheduled_for=timezone.now()).pk)
     job.refresh_from_db()
     assert job.consecutive_failures == 0
@@ -141,10 +141,10 @@ def test_a_late_worker_cannot_finish_a_run_the_sweeper_declared_lost(user, faili
 
 
 def test_time_limits_come_from_the_kind():
-    assert dispatch.time_limit("file_cleanup") == 600
-    assert dispatch.time_limit("reminder") == 60
-    assert dispatch.hard_time_limit("file_cleanup") == 630
-    assert dispatch.hard_time_limit("reminder") == 90
+    assert kinds.time_limit("file_cleanup") == 600
+    assert kinds.time_limit("reminder") == 60
+    assert kinds.hard_time_limit("file_cleanup") == 630
+    assert kinds.hard_time_limit("reminder") == 90
 
 
 def test_the_same_message_again_takes_over_a_run_whose_worker_died(user):
@@ -176,11 +176,11 @@ def test_a_job_deleted_while_its_run_runs_is_left_alone(user, monkeypatch):
     job = make_job(user)
     run = queued_run(job)
 
-    def delete_then_fail(job, run):
+    def delete_then_fail(job, job_run):
         Job.objects.filter(pk=job.pk).delete()
         raise ConnectionError("gone")
 
-    monkeypatch.setattr(reminder, "run", delete_then_fail)
+    monkeypatch.setattr(reminder, "execute", delete_then_fail)
     assert runner.run_execute(run_id=run.pk) is None
     assert not JobRun.objects.exists()
 
