@@ -15,7 +15,6 @@ from typing import TYPE_CHECKING, Any, cast
 
 from django.conf import settings
 from django.utils import timezone as django_timezone
-from rest_framework import serializers
 
 from taskplatform.exceptions import ApplicationError
 from taskplatform.timezones import zone_check
@@ -153,10 +152,8 @@ def params_check(*, kind: str, params: Any, owner: User) -> dict[str, Any]:
     if not isinstance(params, dict):
         raise invalid({"params": ["Expected an object."]})
     form = kinds.get(kind).Params(data=params, context={"owner": owner})
-    try:
-        form.is_valid(raise_exception=True)
-    except serializers.ValidationError as exc:
-        raise invalid({"params": exc.detail}) from None
+    if not form.is_valid():  # its errors as {"key": ["message", …]}, like any field's
+        raise invalid({"params": dict(form.errors)})
     return dict(form.validated_data)
 
 
