@@ -1,7 +1,8 @@
 """Thin Celery tasks: fetch by id, call the service.
 
-Retries are kept in the database (next_attempt_at), not in Celery's retry state: the row
-knows when it is due, so the sweeper can take over whenever a message is lost.
+Time is kept in the database (next_attempt_at, enqueued_at), not in Celery messages: a row
+knows when it is due, so the publisher hands it over when that comes and the sweeper takes
+over whenever a message or a worker is lost. No task here retries with a countdown.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from celery import shared_task
 
 from taskplatform.task_retry import RETRY_WHEN_THE_DATABASE_IS_DOWN
 
-from . import services
+from . import publishing, sending
 
 
 @shared_task(
@@ -20,28 +21,22 @@ from . import services
     acks_late=True,
     **RETRY_WHEN_THE_DATABASE_IS_DOWN,
 )
-def send_notification(self, notification_id: int) -> dict[str, int]:
-    """Send this notification (claimed first, so a redelivery sends nothing) and any other
-    due ones, in one batch over one SMTP connection."""
-    return services.notifications_send_due(
+def send_notification(self, notification_id: int | None = None) -> dict[str, int]:
+    """Send this notification (claimed first, so a redelivery sends nothing) and every other
+    due one, batch by batch over one SMTP connection. With no id: only what is due."""
+    return sending.notifications_send_due(
         first_id=notification_id, message_id=self.request.id or ""
     )
 
 
-@shared_task(
-    bind=True,
-    name="notifications.send_pending",
-    queue="notifications",
-    acks_late=True,
-    **RETRY_WHEN_THE_DATABASE_IS_DOWN,
-)
-def send_pending_notifications(self, slot: int = 0) -> dict[str, int]:
-    """Send every due notification, batch by batch (queued by notify() after commit)."""
-    services.sender_started(slot)
-    return services.notifications_send_due(message_id=self.request.id or "")
+@shared_task(name="notifications.publish", queue="maintenance")
+def publish_notifications() -> int:
+    """Beat, every second: hand queued rows whose time came (retries, rows the broker
+    refused) to the senders."""
+    return publishing.notifications_publish_due()
 
 
 @shared_task(name="notifications.sweep", queue="maintenance", acks_late=True)
-def sweep_notifications() -> int:
-    """Beat, every minute: re-enqueue notifications the broker never delivered."""
-    return services.notifications_requeue_stuck()
+def sweep_notifications() -> dict[str, int]:
+    """Beat, every minute: requeue rows of dead senders, re-send lost messages."""
+    return publishing.notifications_requeue_stuck()

@@ -21,6 +21,11 @@ class Notification(TimestampedModel):
         BOUNCED = "bounced", "Bounced"
         FAILED = "failed", "Failed"
 
+    # status groups, named once for the queries that ask (the dashboard, pruning)
+    WENT_OUT = (Status.SENT, Status.DELIVERED)  # the mail server took it
+    UNDELIVERED = (Status.FAILED, Status.BOUNCED)  # it will not reach the recipient
+    FINISHED = WENT_OUT + UNDELIVERED  # nothing more happens to it
+
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,
@@ -43,6 +48,11 @@ class Notification(TimestampedModel):
     idempotency_key = models.CharField(max_length=255, null=True, blank=True, unique=True)
     # when a queued row is next due to be sent (now, or after a retry's back-off)
     next_attempt_at = models.DateTimeField(default=timezone.now)
+    # a queued row: when a sender message naming it (or its batch) was handed to the broker;
+    # NULL while none was, which the publisher (beat, every second) looks for. A row goes
+    # back to `queued` (retry, release, take-over, resend) always with NULL here.
+    # (db_default: rows the previous release inserts during a deploy get NULL, so published)
+    enqueued_at = models.DateTimeField(null=True, blank=True, db_default=None)
     sent_at = models.DateTimeField(null=True, blank=True)
     # the Celery message whose execution holds this row in `sending`: if the same message is
     # delivered again (its worker was killed and the broker requeued it), it takes the row back
@@ -59,6 +69,12 @@ class Notification(TimestampedModel):
                 name="notif_sending_claim_idx",
             ),
             models.Index(fields=["status", "next_attempt_at"], name="notif_status_due_idx"),
+            # the publisher's query: queued rows no message names yet, by due time
+            models.Index(
+                fields=["next_attempt_at", "id"],
+                condition=models.Q(status="queued", enqueued_at__isnull=True),
+                name="notif_unsent_idx",
+            ),
             models.Index(fields=["status", "updated_at"], name="notif_status_updated_idx"),
             models.Index(fields=["kind"], name="notif_kind_idx"),
         ]

@@ -1,54 +1,70 @@
-"""Notification use cases: notify, claim and deliver, re-enqueue, resend, preferences.
+"""Notification use cases: notify, queue in bulk, resend, track, test email, preferences.
 
-The Notification table is the outbox: a row is written in the caller's transaction and a
-Celery message is sent after commit. If the broker is down the row stays `queued` and the
-sweeper (beat, every minute) sends it later; a claim (conditional UPDATE) makes sure that
-however many messages arrive for a row, it is sent once.
+The Notification table is the outbox, and only this app writes it: a row is written in the
+caller's transaction and, after commit, handed to a sender (notifications/publishing.py).
+If the broker is down the row stays queued and the publisher (beat, every second) sends it
+later; a claim (conditional UPDATE, notifications/sending.py) makes sure that however many
+messages arrive for a row, it is sent once.
 """
 
 from __future__ import annotations
 
-import logging
-import random
-import time
-import uuid
-from datetime import timedelta
-from typing import Any
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
 
-from celery.exceptions import SoftTimeLimitExceeded
-from django.conf import settings
-from django.core.cache import cache
-from django.db import IntegrityError, transaction
-from django.db.models import CharField, F, Value
-from django.db.models.functions import Cast, Concat, Greatest
+from django.contrib.auth import get_user_model
+from django.db import IntegrityError, connection, transaction
+from django.db.models import CharField, Exists, IntegerField, OuterRef, QuerySet, Value
 from django.utils import timezone
 
 from audit.services import record
-from taskplatform import liveness
 
-from . import delivery
 from .kinds import PREFERENCE_FOR_KIND, Kind
 from .models import Notification, NotificationPreference
-from .rendering import ContextGone, load_context, render
+from .publishing import CLAIM_BATCH, notifications_publish_due
+from .rendering import render
+from .sending import notifications_claim, notifications_deliver
 
-log = logging.getLogger(__name__)
+if TYPE_CHECKING:
+    from accounts.models import User
 
 Status = Notification.Status
-CLAIM_BATCH = 100
 
 
 # --- preferences ----------------------------------------------------------------------------
 
 
-def preferences_get(*, user) -> NotificationPreference:
+def preferences_get(*, user: User) -> NotificationPreference:
     preference, _ = NotificationPreference.objects.get_or_create(user=user)
     return preference
 
 
 @transaction.atomic
-def preferences_update(*, user, **changes: Any) -> NotificationPreference:
+def preferences_update(
+    *,
+    user: User,
+    job_created: bool | None = None,
+    job_succeeded: bool | None = None,
+    job_failed: bool | None = None,
+    task_due_soon: bool | None = None,
+    daily_digest: bool | None = None,
+    digest_hour: int | None = None,
+) -> NotificationPreference:
+    """Change the given preferences (None: leave as is); the change is audited."""
     preference = preferences_get(user=user)
-    changed = {k: v for k, v in changes.items() if getattr(preference, k) != v}
+    asked = {
+        "job_created": job_created,
+        "job_succeeded": job_succeeded,
+        "job_failed": job_failed,
+        "task_due_soon": task_due_soon,
+        "daily_digest": daily_digest,
+        "digest_hour": digest_hour,
+    }
+    changed = {
+        field: value
+        for field, value in asked.items()
+        if value is not None and getattr(preference, field) != value
+    }
     for field, value in changed.items():
         setattr(preference, field, value)
     if changed:
@@ -62,77 +78,18 @@ def preferences_update(*, user, **changes: Any) -> NotificationPreference:
     return preference
 
 
-def wants(*, user, kind: str) -> bool:
+def notification_wanted(*, user: User, kind: str) -> bool:
+    """Whether `user`'s preferences let `kind` through (kinds without a preference always do)."""
     field = PREFERENCE_FOR_KIND.get(kind)
     return field is None or bool(getattr(preferences_get(user=user), field))
 
 
-# --- creating and enqueueing ----------------------------------------------------------------
-
-
-def _publish(task, args: tuple, *, countdown: float | None = None) -> bool:
-    """Send one Celery message. A broker outage is logged, not raised: the sweeper retries."""
-    try:
-        task.apply_async(
-            args,
-            queue="notifications",
-            countdown=countdown,
-            retry_policy={"max_retries": 1, "interval_start": 0, "interval_step": 0.5},
-        )
-    except Exception:
-        log.warning("broker unavailable: notifications stay queued for the sweeper", exc_info=True)
-        return False
-    return True
-
-
-def _enqueue(notification_ids: list[int], *, countdown: float | None = None) -> None:
-    """Ask a worker to send these rows (each message claims its row and a batch)."""
-    from .celery_tasks import send_notification
-
-    for notification_id in notification_ids:
-        if not _publish(send_notification, (notification_id,), countdown=countdown):
-            return
-
-
-KICK_KEY = "notifications:kick:{}"
-
-
-def _kick() -> None:
-    """Make sure a sender will run for newly queued rows, without one message per row.
-
-    Up to NOTIFICATIONS_SENDERS sender tasks may be waiting at once, each marked by a cache
-    key it deletes when it starts. If every mark is there, senders that have not started
-    yet will find the new rows; otherwise this takes a free mark and queues a sender.
-    """
-    from .celery_tasks import send_pending_notifications
-
-    for slot in range(settings.NOTIFICATIONS_SENDERS):
-        key = KICK_KEY.format(slot)
-        try:
-            taken = cache.add(key, 1, timeout=settings.NOTIFICATIONS_KICK_TTL_SECONDS)
-        except Exception:  # no cache: fall back to queueing a sender anyway
-            log.warning("cache unavailable for the notification kick", exc_info=True)
-            taken = True
-        if taken:
-            if not _publish(send_pending_notifications, (slot,)):
-                _forget_kick(slot)  # let the next notification try the broker again
-            return
-
-
-def _forget_kick(slot: int) -> None:
-    try:
-        cache.delete(KICK_KEY.format(slot))
-    except Exception:  # the mark expires by itself (NOTIFICATIONS_KICK_TTL_SECONDS)
-        log.warning("cache unavailable: the sender mark %s expires by itself", slot)
-
-
-def sender_started(slot: int) -> None:
-    _forget_kick(slot)
+# --- queueing -------------------------------------------------------------------------------
 
 
 def notify(
     *,
-    user,
+    user: User | None,
     kind: str,
     context: dict[str, Any] | None = None,
     idempotency_key: str | None = None,
@@ -143,7 +100,7 @@ def notify(
     With an `idempotency_key`, the same event never mails twice: a second call returns the
     first notification. Sending starts after the surrounding transaction commits.
     """
-    if user is not None and (not user.is_active or not wants(user=user, kind=kind)):
+    if user is not None and (not user.is_active or not notification_wanted(user=user, kind=kind)):
         return None  # deactivated accounts get nothing
     if idempotency_key:
         existing = Notification.objects.filter(idempotency_key=idempotency_key).first()
@@ -154,7 +111,7 @@ def notify(
         with transaction.atomic():
             notification = Notification.objects.create(
                 user=user,
-                to_email=to_email or user.email,
+                to_email=to_email or (user.email if user is not None else ""),
                 kind=kind,
                 subject=rendered.subject,
                 body_text=rendered.text,
@@ -166,271 +123,99 @@ def notify(
             raise
         # a concurrent call with the same key won the race
         return Notification.objects.get(idempotency_key=idempotency_key)
-    transaction.on_commit(_kick)
+    transaction.on_commit(lambda: notifications_publish_due(ids=[notification.pk]))
     return notification
 
 
-# --- claiming and delivering ----------------------------------------------------------------
-
-
-def notifications_claim(
-    *, first_id: int | None = None, limit: int = CLAIM_BATCH, claimed_by: str = ""
-) -> list:
-    """Claim up to `limit` due queued rows (the given one first) by moving them to `sending`.
-
-    Rows another worker holds are skipped (SKIP LOCKED); a row already claimed, sent or
-    failed is never claimed again, so a redelivered message does nothing. `claimed_by` (the
-    Celery message's id) is kept on the rows for `notifications_take_over`.
-    """
-    now = timezone.now()
-    with transaction.atomic():
-        queued = Notification.objects.select_for_update(skip_locked=True).filter(
-            status=Status.QUEUED
-        )
-        ids: list[int] = []
-        if first_id is not None:
-            ids = list(queued.filter(pk=first_id).values_list("pk", flat=True))
-            if not ids:
-                # already taken by another batch (or a redelivery): nothing to do here
-                return []
-        if limit > len(ids):
-            ids += list(
-                queued.filter(next_attempt_at__lte=now)
-                .exclude(pk__in=ids)
-                .order_by("next_attempt_at", "id")
-                .values_list("pk", flat=True)[: limit - len(ids)]
-            )
-        if not ids:
-            return []
-        Notification.objects.filter(pk__in=ids, status=Status.QUEUED).update(
-            status=Status.SENDING,
-            attempts=F("attempts") + 1,
-            updated_at=now,
-            claimed_by=claimed_by,
-            # the Message-ID this attempt is sent with: known before sending, so a batch
-            # is recorded as sent in one UPDATE (providers with ids of their own overwrite it)
-            # (a random part per claim keeps it unique across databases and resets)
-            provider_message_id=Concat(
-                Value("<notification."),
-                Cast("id", CharField()),
-                Value("."),
-                Cast(F("attempts") + 1, CharField()),
-                Value(f".{uuid.uuid4().hex[:12]}@{settings.EMAIL_MESSAGE_ID_DOMAIN}>"),
-            ),
-        )
-    return list(
-        Notification.objects.filter(pk__in=ids, status=Status.SENDING)
-        .select_related("user")
-        .order_by("id")
-    )
-
-
-def backoff_seconds(attempt: int) -> float:
-    """Exponential back-off with jitter, capped."""
-    base = settings.NOTIFICATIONS_RETRY_BASE_SECONDS * 2 ** max(0, attempt - 1)
-    return min(settings.NOTIFICATIONS_RETRY_MAX_SECONDS, base) * random.uniform(0.8, 1.2)  # noqa: S311
-
-
-def notifications_deliver(notifications: list[Notification]) -> dict[str, int]:
-    """Send claimed rows over one reused connection and record each outcome as it happens.
-
-    Each outcome commits on its own, so a worker killed mid-batch leaves every message it
-    sent recorded as sent: only the one in flight can go out twice. When the server can't be
-    reached at all, the rest of the batch goes back to the queue without spending attempts.
-    """
-    outcome = {"sent": 0, "retrying": 0, "failed": 0}
-    for index, notification in enumerate(notifications):
-        try:
-            if not notification.body_text:
-                _render_deferred(notification)
-            provider_id = delivery.send(delivery.build_message(notification))
-        except ContextGone as gone:
-            _finish(notification, Status.FAILED, last_error=f"Not sent: {gone}")
-            outcome["failed"] += 1
-            continue
-        except SoftTimeLimitExceeded:  # out of time: the rest goes back now, attempts kept
-            _release(notifications[index:], "The sender ran out of time.", delay=0)
-            raise
-        except Exception as exc:
-            reason = f"{type(exc).__name__}: {exc}"[:2000]
-            if delivery.is_unreachable(exc):
-                waiting = _release(notifications[index:], reason)
-                outcome["retrying"] += waiting
-                outcome["failed"] += len(notifications) - index - waiting
-                break
-            if delivery.is_transient(exc) and (
-                notification.attempts < settings.NOTIFICATIONS_MAX_ATTEMPTS
-            ):
-                _retry_later(notification, reason, backoff_seconds(notification.attempts))
-                outcome["retrying"] += 1
-            else:
-                _finish(notification, Status.FAILED, last_error=reason)
-                log.error("notification %s failed: %s", notification.pk, reason)
-                outcome["failed"] += 1
-            continue
-        sent_at = timezone.now()
-        _finish(
-            notification,
-            Status.SENT,
-            sent_at=sent_at,
-            last_error="",
-            **(
-                {"provider_message_id": provider_id}
-                if provider_id != notification.provider_message_id
-                else {}
-            ),
-        )
-        outcome["sent"] += 1
-    return outcome
-
-
-def _finish(notification: Notification, status: str, **fields: Any) -> None:
-    """Record one outcome of a row this sender holds (one short commit)."""
-    Notification.objects.filter(pk=notification.pk, status=Status.SENDING).update(
-        status=status, updated_at=timezone.now(), **fields
-    )
-
-
-def _retry_later(notification: Notification, reason: str, delay: float) -> None:
-    Notification.objects.filter(pk=notification.pk, status=Status.SENDING).update(
-        status=Status.QUEUED,
-        last_error=reason,
-        next_attempt_at=timezone.now() + timedelta(seconds=delay),
-        updated_at=timezone.now(),
-    )
-    log.warning(
-        "notification %s: transient error, retry in %.0fs: %s", notification.pk, delay, reason
-    )
-    _enqueue([notification.pk], countdown=delay)
-
-
-def _release(notifications: list[Notification], reason: str, *, delay: float | None = None) -> int:
-    """Not the messages' fault (the server is unreachable, the sender ran out of time): put
-    these rows back without spending their attempt, unless they have waited longer than
-    NOTIFICATIONS_GIVE_UP_AFTER_HOURS. Returns how many wait."""
-    now = timezone.now()
-    ids = [n.pk for n in notifications]
-    too_old = now - timedelta(hours=settings.NOTIFICATIONS_GIVE_UP_AFTER_HOURS)
-    holding = Notification.objects.filter(pk__in=ids, status=Status.SENDING)
-    holding.filter(created_at__lt=too_old).update(
-        status=Status.FAILED, last_error=f"Gave up: server unreachable ({reason})", updated_at=now
-    )
-    delay = backoff_seconds(1) if delay is None else delay
-    waiting = holding.update(
-        status=Status.QUEUED,
-        attempts=Greatest(F("attempts") - 1, 0),
-        last_error=reason,
-        next_attempt_at=now + timedelta(seconds=delay),
-        updated_at=now,
-    )
-    log.warning("%s notifications wait %.0fs: %s", waiting, delay, reason)
-    _enqueue(ids[:1], countdown=delay)
-    return waiting
-
-
-def _render_deferred(notification: Notification) -> None:
-    """Render a row created in bulk, from fresh data, and keep the result."""
-    rendered = render(
-        notification.kind,
-        load_context(notification.kind, notification.context),
-        user=notification.user,
-    )
-    notification.subject = rendered.subject
-    notification.body_text = rendered.text
-    notification.body_html = rendered.html
-    Notification.objects.filter(pk=notification.pk).update(
-        subject=rendered.subject, body_text=rendered.text, body_html=rendered.html
-    )
-
-
-def kick_senders() -> None:
-    """For code that creates notification rows in bulk: wake the senders after commit."""
-    transaction.on_commit(_kick)
-
-
-def notifications_send_due(*, first_id: int | None = None, message_id: str = "") -> dict[str, int]:
-    """Claim and deliver batches (the given row first) until nothing is due.
-
-    `message_id` is the Celery message's id. The sender holds a lock named after it while it
-    sends (taskplatform.liveness): the same message delivered again with that lock free means
-    the sender that had it died, and its unsent rows are taken back at once; with the lock
-    held, a live sender has them, and this delivery does nothing.
-    """
-    if not message_id:
-        return _send_due(first_id, "")
-    with liveness.holding(f"notifications.send:{message_id}") as alone:
-        if not alone:
-            return {"sent": 0, "retrying": 0, "failed": 0}
-        notifications_take_over(claimed_by=message_id)
-        return _send_due(first_id, message_id)
-
-
-def _send_due(first_id: int | None, message_id: str) -> dict[str, int]:
-    """Batch after batch; past half the task's soft time limit, a fresh sender goes on."""
-    total = {"sent": 0, "retrying": 0, "failed": 0}
-    deadline = time.monotonic() + settings.CELERY_TASK_SOFT_TIME_LIMIT / 2
-    while claimed := notifications_claim(first_id=first_id, claimed_by=message_id):
-        first_id = None
-        for key, value in notifications_deliver(claimed).items():
-            total[key] += value
-        if time.monotonic() > deadline:
-            _kick()
-            break
-    return total
-
-
-def notifications_take_over(*, claimed_by: str) -> int:
-    """Rows still `sending` under this message's claim: the worker that claimed them died
-    (killed mid-batch) and the broker delivered the message again. Queue them again; the one
-    that was in flight may go out twice, every other one once."""
-    now = timezone.now()
-    mine = Notification.objects.filter(status=Status.SENDING, claimed_by=claimed_by)
-    mine.filter(attempts__gte=settings.NOTIFICATIONS_MAX_ATTEMPTS).update(
-        status=Status.FAILED, last_error="Its sender was lost on every attempt.", updated_at=now
-    )
-    taken = mine.update(status=Status.QUEUED, next_attempt_at=now, updated_at=now)
-    if taken:
-        log.warning("took back %s notifications from a sender that was lost", taken)
-    return taken
-
-
-# --- the sweeper and operator actions -------------------------------------------------------
-
-
-def notifications_requeue_stuck() -> int:
-    """Re-enqueue rows the broker never delivered; free claims of workers that died."""
-    now = timezone.now()
-    Notification.objects.filter(
-        status=Status.SENDING,
-        updated_at__lt=now - timedelta(seconds=settings.NOTIFICATIONS_SENDING_TIMEOUT_SECONDS),
-    ).update(status=Status.QUEUED, next_attempt_at=now, updated_at=now)
-    stuck = list(
-        Notification.objects.filter(
-            status=Status.QUEUED,
-            next_attempt_at__lte=now
-            - timedelta(seconds=settings.NOTIFICATIONS_REQUEUE_AFTER_SECONDS),
-        )
-        .order_by("next_attempt_at")
-        .values_list("pk", flat=True)[:1000]
-    )
-    # one message per batch is enough: each claims CLAIM_BATCH due rows
-    _enqueue(stuck[::CLAIM_BATCH])
-    return len(stuck)
+# what a bulk caller's queryset names (see notifications_queue_bulk), in the INSERT's order
+BULK_FIELDS = ("user_id", "to_email", "subject", "context", "idempotency_key")
 
 
 @transaction.atomic
-def notification_resend(*, notification: Notification, actor) -> Notification:
+def notifications_queue_bulk(*, kind: str, rows: QuerySet, now: datetime | None = None) -> int:
+    """Queue one `kind` notification per row of `rows`, in one INSERT … SELECT; returns how
+    many were new.
+
+    `rows` is a queryset (of any model) annotated with BULK_FIELDS: the recipient (`user_id`,
+    `to_email`), a `subject` that stands until the row is rendered, the `context` (JSON the
+    kind's context loader turns into fresh data right before sending: rows are rendered by
+    the sender, not here) and an `idempotency_key` — a row whose key exists is skipped (ON
+    CONFLICT DO NOTHING), so the same bulk run twice, or twice at once, queues each once.
+    As with notify(), deactivated users and users whose preferences turn `kind` off get
+    nothing. The rows leave for the senders after commit.
+    """
+    now = now or timezone.now()
+    sql, params = _insert_select(kind, _recipients(kind, rows), now)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        ids = [pk for (pk,) in cursor.fetchall()]
+    if ids:
+        # one sender starts at once (it sends every due row, batch after batch); the
+        # publisher's tick hands the rest over in the next seconds, more senders joining in
+        transaction.on_commit(lambda: notifications_publish_due(ids=ids[:CLAIM_BATCH]))
+    return len(ids)
+
+
+def _recipients(kind: str, rows: QuerySet) -> QuerySet:
+    """`rows` without the users notify() would skip."""
+    rows = rows.filter(
+        Exists(get_user_model().objects.filter(pk=OuterRef("user_id"), is_active=True))
+    )
+    field = PREFERENCE_FOR_KIND.get(kind)
+    if field is not None:
+        turned_off = NotificationPreference.objects.filter(user_id=OuterRef("user_id"))
+        rows = rows.exclude(Exists(turned_off.filter(**{field: False})))
+    return rows
+
+
+def _insert_select(kind: str, rows: QuerySet, now: datetime) -> tuple[str, list[Any]]:
+    """INSERT INTO notification (…) SELECT … FROM `rows` ON CONFLICT DO NOTHING RETURNING id."""
+    text = CharField()
+    fixed = {
+        "kind": Value(kind, output_field=text),
+        "body_text": Value("", output_field=text),
+        "body_html": Value("", output_field=text),
+        "status": Value(Status.QUEUED.value, output_field=text),
+        "attempts": Value(0, output_field=IntegerField()),
+        "last_error": Value("", output_field=text),
+        "provider_message_id": Value("", output_field=text),
+        "claimed_by": Value("", output_field=text),
+        "next_attempt_at": Value(now),
+        "created_at": Value(now),
+        "updated_at": Value(now),
+    }
+    columns = [*BULK_FIELDS, *fixed]
+    # the fixed values under names no model has (an annotation can't shadow a field)
+    select = rows.order_by().annotate(**{f"bulk_{name}": value for name, value in fixed.items()})
+    select = select.values_list(*BULK_FIELDS, *[f"bulk_{name}" for name in fixed])
+    select_sql, params = select.query.get_compiler(connection=connection).as_sql()
+    quote = connection.ops.quote_name
+    sql = (
+        f"INSERT INTO {quote(Notification._meta.db_table)} "
+        f"({', '.join(quote(c) for c in columns)}) {select_sql} "
+        f"ON CONFLICT ({quote('idempotency_key')}) DO NOTHING RETURNING {quote('id')}"
+    )
+    return sql, list(params)
+
+
+# --- operator actions and provider events ---------------------------------------------------
+
+
+@transaction.atomic
+def notification_resend(*, notification: Notification, actor: User) -> Notification:
     """Send again (e.g. after a bounce or a failure), as a fresh queued attempt."""
+    now = timezone.now()
     Notification.objects.filter(pk=notification.pk).update(
         status=Status.QUEUED,
+        enqueued_at=None,
         attempts=0,
         last_error="",
-        next_attempt_at=timezone.now(),
+        next_attempt_at=now,
         sent_at=None,
-        updated_at=timezone.now(),
+        updated_at=now,
     )
     record(actor=actor, action="notification.resent", target=notification)
-    transaction.on_commit(lambda: _enqueue([notification.pk]))
+    transaction.on_commit(lambda: notifications_publish_due(ids=[notification.pk]))
     notification.refresh_from_db()
     return notification
 
@@ -450,10 +235,12 @@ def notification_track(*, message_id: str, event_type: str, description: str = "
     )
 
 
-def send_test_email(*, to_email: str) -> Notification:
-    """Send one message now, in this process, through the configured backend."""
+def email_setup_check(*, to_email: str) -> Notification:
+    """Send one test message now, in this process, through the configured backend."""
     with transaction.atomic():
         notification = notify(user=None, kind=Kind.TEST_EMAIL, to_email=to_email)
+        if notification is None:  # pragma: no cover - no user, so no preference to say no
+            raise RuntimeError("the test email was not queued")
         # claimed before commit: the worker's copy of the message will find nothing to do
         claimed = notifications_claim(first_id=notification.pk, limit=1)
     notifications_deliver(claimed)

@@ -23,7 +23,6 @@ FINISHED_RUNS = [
     JobRun.Status.RETRYING,
     JobRun.Status.CANCELLED,
 ]
-DONE_NOTIFICATIONS = ["sent", "delivered", "bounced", "failed"]
 
 
 @dataclass(frozen=True)
@@ -42,7 +41,7 @@ def _targets(policy: Retention) -> dict[str, QuerySet]:
     targets = {
         "runs": runs,
         "notifications": Notification.objects.filter(
-            status__in=DONE_NOTIFICATIONS,
+            status__in=Notification.FINISHED,
             created_at__lt=now - timedelta(days=policy.notifications_days),
         ),
         "tokens": OutstandingToken.objects.filter(

@@ -15,7 +15,6 @@ from notifications.models import Notification
 from tasks.models import Task
 
 ACTIVE_DAYS = 30
-SENT = [Notification.Status.SENT, Notification.Status.DELIVERED]
 
 
 def _by(queryset, field: str, choices) -> dict[str, int]:
@@ -35,10 +34,10 @@ def platform_stats() -> dict:
     )
     day_ago = now - timedelta(hours=24)
     notifications = Notification.objects.aggregate(
-        sent=Count("pk", filter=Q(status__in=SENT)),
-        failed=Count("pk", filter=Q(status__in=[Notification.Status.FAILED, "bounced"])),
+        sent=Count("pk", filter=Q(status__in=Notification.WENT_OUT)),
+        failed=Count("pk", filter=Q(status__in=Notification.UNDELIVERED)),
         queued=Count("pk", filter=Q(status=Notification.Status.QUEUED)),
-        sent_24h=Count("pk", filter=Q(status__in=SENT, sent_at__gte=day_ago)),
+        sent_24h=Count("pk", filter=Q(status__in=Notification.WENT_OUT, sent_at__gte=day_ago)),
         failed_24h=Count(
             "pk", filter=Q(status=Notification.Status.FAILED, updated_at__gte=day_ago)
         ),
@@ -77,8 +76,8 @@ def daily_activity(*, days: int = 14) -> dict:
         .annotate(day=TruncDate("created_at"))
         .values_list("day")
         .annotate(
-            sent=Count("pk", filter=Q(status__in=SENT)),
-            failed=Count("pk", filter=Q(status__in=[Notification.Status.FAILED, "bounced"])),
+            sent=Count("pk", filter=Q(status__in=Notification.WENT_OUT)),
+            failed=Count("pk", filter=Q(status__in=Notification.UNDELIVERED)),
         )
         .order_by()
     )

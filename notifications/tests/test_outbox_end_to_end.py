@@ -14,7 +14,7 @@ from django.conf import settings as django_settings
 from django.db import transaction
 
 from notifications import services
-from notifications.celery_tasks import sweep_notifications
+from notifications.celery_tasks import publish_notifications, sweep_notifications
 from notifications.kinds import Kind
 from notifications.models import Notification
 from taskplatform.celery import app as celery_app
@@ -40,7 +40,7 @@ def test_nothing_is_lost_when_the_broker_is_down(
 ):
     settings.NOTIFICATIONS_REQUEUE_AFTER_SECONDS = 0
     # a real worker started earlier in this process may have set the root logger to ERROR
-    caplog.set_level(logging.WARNING, logger="notifications.services")
+    caplog.set_level(logging.WARNING, logger="taskplatform.outbox")
     private_redis.start()
     use_broker(private_redis.url)
     private_redis.stop()  # the broker is now unreachable
@@ -52,14 +52,15 @@ def test_nothing_is_lost_when_the_broker_is_down(
                 user=user, kind=Kind.REMINDER, context={"message": address}, to_email=address
             )
     assert set(Notification.objects.values_list("status", flat=True)) == {"queued"}
-    assert "stay queued for the sweeper" in caplog.text
+    assert "broker unavailable: notifications.send_notification" in caplog.text
     assert smtp_server.messages == []
 
     private_redis.start()  # the broker is back (empty: the lost messages are gone)
     with start_worker(celery_app, pool="solo", perform_ping_check=False, shutdown_timeout=10):
-        sweep_notifications.delay()  # what beat does every minute
+        publish_notifications.delay()  # what beat does every second
         assert wait_for(lambda: len(smtp_server.messages) == len(recipients))
-        sweep_notifications.delay()  # a second sweep finds nothing left to send
+        publish_notifications.delay()  # a later tick finds nothing left to send
+        sweep_notifications.delay()  # nor does the sweeper
         time.sleep(1.5)
     delivered = sorted(m.rcpt_tos[0] for m in smtp_server.messages)
     assert delivered == sorted(recipients)  # every one, exactly once

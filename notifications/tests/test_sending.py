@@ -1,4 +1,5 @@
-"""notify → outbox row → claimed → sent over SMTP (aiosmtpd on 127.0.0.1), in eager mode."""
+"""notify → outbox row → published → claimed → sent over SMTP (aiosmtpd on 127.0.0.1), in
+eager mode (a published message runs at once)."""
 
 from __future__ import annotations
 
@@ -6,17 +7,14 @@ from datetime import timedelta
 
 import pytest
 from django.core import mail
-from django.core.cache import cache
 from django.utils import timezone
 
-from notifications import services
-from notifications.celery_tasks import (
-    send_notification,
-    send_pending_notifications,
-    sweep_notifications,
-)
+from notifications import publishing, sending, services
+from notifications.celery_tasks import publish_notifications, send_notification, sweep_notifications
 from notifications.kinds import Kind
 from notifications.models import Notification, NotificationPreference
+
+from .factories import NotificationFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -25,12 +23,11 @@ Status = Notification.Status
 
 def queued_rows(user, count: int) -> list[Notification]:
     """`count` queued reminders to `user`, subjects m0, m1, …"""
-    return [
-        Notification.objects.create(
-            user=user, to_email=user.email, kind="reminder", subject=f"m{i}", body_text="t"
-        )
-        for i in range(count)
-    ]
+    return [NotificationFactory(user=user, subject=f"m{i}") for i in range(count)]
+
+
+def later(seconds: float) -> object:
+    return timezone.now() + timedelta(seconds=seconds)
 
 
 def notify_now(django_capture_on_commit_callbacks, **kwargs):
@@ -129,25 +126,18 @@ def test_a_redelivered_message_sends_nothing(user, django_capture_on_commit_call
 
 
 def test_a_claimed_row_cannot_be_claimed_again(user):
-    notification = Notification.objects.create(
-        user=user, to_email=user.email, kind="reminder", subject="s", body_text="t"
-    )
-    assert [n.pk for n in services.notifications_claim(first_id=notification.pk)] == [
+    notification = NotificationFactory(user=user)
+    assert [n.pk for n in sending.notifications_claim(first_id=notification.pk)] == [
         notification.pk
     ]
-    assert services.notifications_claim(first_id=notification.pk) == []
+    assert sending.notifications_claim(first_id=notification.pk) == []
     notification.refresh_from_db()
     assert notification.status == Status.SENDING and notification.attempts == 1
 
 
 def test_one_task_sends_a_batch_over_one_connection(user, smtp_server):
-    rows = [
-        Notification(
-            user=user, to_email=f"r{n}@example.com", kind="reminder", subject=f"s{n}", body_text="t"
-        )
-        for n in range(5)
-    ]
-    Notification.objects.bulk_create(rows)
+    for n in range(5):
+        NotificationFactory(user=user, to_email=f"r{n}@example.com")
     first = Notification.objects.order_by("id").first()
     assert send_notification(first.pk) == {"sent": 5, "retrying": 0, "failed": 0}
     assert sorted(m.rcpt_tos[0] for m in smtp_server.messages) == [
@@ -156,9 +146,10 @@ def test_one_task_sends_a_batch_over_one_connection(user, smtp_server):
     assert set(Notification.objects.values_list("status", flat=True)) == {Status.SENT}
 
 
-def test_a_transient_smtp_error_is_retried_with_backoff(
+def test_a_transient_smtp_error_is_retried_by_the_tick_after_the_backoff(
     user, smtp_server, django_capture_on_commit_callbacks, settings
 ):
+    settings.NOTIFICATIONS_RETRY_BASE_SECONDS = 10
     smtp_server.refuse_next = ["451 4.3.0 Try again later"]
     notification = notify_now(
         django_capture_on_commit_callbacks,
@@ -166,35 +157,27 @@ def test_a_transient_smtp_error_is_retried_with_backoff(
         kind=Kind.REMINDER,
         context={"message": "retry me"},
     )
-    # eager mode runs the delayed retry at once: it went out on the second attempt
+    notification.refresh_from_db()
+    assert notification.status == Status.QUEUED and notification.enqueued_at is None
+    assert later(7) < notification.next_attempt_at < later(13)
+    assert publish_notifications() == 0  # not before its time
+    assert smtp_server.messages == []
+    # the tick after its time: it went out on the second attempt
+    assert publishing.notifications_publish_due(now=later(13)) == 1
     notification.refresh_from_db()
     assert notification.status == Status.SENT and notification.attempts == 2
     assert notification.last_error == ""  # cleared once it went out
     assert len(smtp_server.messages) == 1
 
 
-def test_the_backoff_grows_and_is_capped(settings):
-    settings.NOTIFICATIONS_RETRY_BASE_SECONDS = 10
-    settings.NOTIFICATIONS_RETRY_MAX_SECONDS = 100
-    assert 8 <= services.backoff_seconds(1) <= 12
-    assert 16 <= services.backoff_seconds(2) <= 24
-    assert services.backoff_seconds(10) <= 120
-
-
-def test_a_transient_error_requeues_the_row_for_later(user, smtp_server, monkeypatch):
-    enqueued = []
-    monkeypatch.setattr(
-        services, "_enqueue", lambda ids, countdown=None: enqueued.append((ids, countdown))
-    )
+def test_a_transient_error_requeues_the_row_for_later(user, smtp_server):
     smtp_server.refuse_next = ["421 4.7.0 Busy"]
-    notification = Notification.objects.create(
-        user=user, to_email=user.email, kind="reminder", subject="s", body_text="t"
-    )
-    services.notifications_send_due(first_id=notification.pk)
+    notification = NotificationFactory(user=user)
+    sending.notifications_send_due(first_id=notification.pk)
     notification.refresh_from_db()
     assert notification.status == Status.QUEUED and "421" in notification.last_error
     assert notification.next_attempt_at > timezone.now()
-    assert enqueued[0][0] == [notification.pk] and enqueued[0][1] > 0
+    assert notification.enqueued_at is None  # the publisher hands it over when it is due
 
 
 def test_a_permanent_error_fails_with_the_reason(
@@ -215,104 +198,99 @@ def test_attempts_are_capped(user, settings, smtp_server, django_capture_on_comm
     notification = notify_now(
         django_capture_on_commit_callbacks, user=user, kind=Kind.REMINDER, context={"message": "x"}
     )
+    for _ in range(4):  # the ticks after each back-off
+        publishing.notifications_publish_due(now=later(3600))
     notification.refresh_from_db()
     assert notification.status == Status.FAILED and notification.attempts == 3
 
 
 @pytest.fixture
-def unreachable_smtp(settings, monkeypatch):
-    """SMTP on a port nothing listens on; retries are not published."""
+def unreachable_smtp(settings):
+    """SMTP on a port nothing listens on."""
     from taskplatform.testing import free_port
 
     settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
     settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", free_port()
-    monkeypatch.setattr(services, "_enqueue", lambda ids, countdown=None: None)
 
 
 def test_an_unreachable_smtp_server_is_transient(user, unreachable_smtp):
-    notification = Notification.objects.create(
-        user=user, to_email=user.email, kind="reminder", subject="s", body_text="t"
-    )
-    assert services.notifications_send_due(first_id=notification.pk)["retrying"] == 1
+    notification = NotificationFactory(user=user)
+    assert sending.notifications_send_due(first_id=notification.pk)["retrying"] == 1
 
 
-def test_the_sweeper_sends_rows_the_broker_never_delivered(user, settings):
+def test_the_sweeper_re_sends_rows_whose_message_was_lost(user, settings):
     settings.NOTIFICATIONS_REQUEUE_AFTER_SECONDS = 60
     old = timezone.now() - timedelta(minutes=5)
-    stuck = Notification.objects.create(
-        user=user,
-        to_email=user.email,
-        kind="reminder",
-        subject="stuck",
-        body_text="t",
-        next_attempt_at=old,
-    )
-    fresh = Notification.objects.create(
-        user=user, to_email=user.email, kind="reminder", subject="fresh", body_text="t"
-    )
-    assert sweep_notifications() == 1
+    stuck = NotificationFactory(user=user, subject="stuck", next_attempt_at=old, enqueued_at=old)
+    waiting = NotificationFactory(user=user, subject="waiting", enqueued_at=timezone.now())
+    assert sweep_notifications() == {"freed": 0, "resent": 1, "published": 1}
     stuck.refresh_from_db()
     assert stuck.status == Status.SENT
-    # the fresh one went out in the same batch (it was due), once
-    assert sorted(m.subject for m in mail.outbox) == ["fresh", "stuck"]
-    assert Notification.objects.get(pk=fresh.pk).status == Status.SENT
+    # the other one went out in the same batch (it was due), once
+    assert sorted(m.subject for m in mail.outbox) == ["stuck", "waiting"]
+    assert Notification.objects.get(pk=waiting.pk).status == Status.SENT
 
 
 def test_the_sweeper_frees_claims_of_dead_workers(user, settings):
     settings.NOTIFICATIONS_SENDING_TIMEOUT_SECONDS = 60
-    settings.NOTIFICATIONS_REQUEUE_AFTER_SECONDS = 0
-    notification = Notification.objects.create(
-        user=user,
-        to_email=user.email,
-        kind="reminder",
-        subject="s",
-        body_text="t",
-        status=Status.SENDING,
-    )
+    notification = NotificationFactory(user=user, status=Status.SENDING)
     Notification.objects.filter(pk=notification.pk).update(
         updated_at=timezone.now() - timedelta(minutes=5)
     )
-    sweep_notifications()
+    assert sweep_notifications()["freed"] == 1
     notification.refresh_from_db()
     assert notification.status == Status.SENT and len(mail.outbox) == 1
 
 
-def test_a_broker_outage_is_logged_and_the_row_stays_queued(
+def broker_down(*args, **kwargs):
+    raise ConnectionRefusedError("broker down")
+
+
+def test_a_notification_queued_while_the_broker_is_down_is_published_by_the_tick(
     user, monkeypatch, caplog, django_capture_on_commit_callbacks
 ):
-    def broker_down(*args, **kwargs):
-        raise ConnectionRefusedError("broker down")
-
-    monkeypatch.setattr(send_pending_notifications, "apply_async", broker_down)
-    notification = notify_now(
-        django_capture_on_commit_callbacks, user=user, kind=Kind.REMINDER, context={"message": "x"}
-    )
-    notification.refresh_from_db()
-    assert notification.status == Status.QUEUED
-    assert "stay queued for the sweeper" in caplog.text
-    # the kick mark was given back, so the next notification tries the broker again
-    assert cache.get("notifications:kick:0") is None
-
-
-def test_senders_are_not_queued_once_per_notification(
-    user, monkeypatch, settings, django_capture_on_commit_callbacks
-):
-    published = []
-    monkeypatch.setattr(
-        send_pending_notifications, "apply_async", lambda args, **kw: published.append(args)
-    )
-    settings.NOTIFICATIONS_SENDERS = 2
-    for n in range(5):
-        notify_now(
+    with monkeypatch.context() as broker:
+        broker.setattr(send_notification, "apply_async", broker_down)
+        notification = notify_now(
             django_capture_on_commit_callbacks,
             user=user,
             kind=Kind.REMINDER,
-            context={"message": str(n)},
+            context={"message": "x"},
         )
-    assert published == [(0,), (1,)]  # two senders wait; they will find all five rows
-    send_pending_notifications(0)
-    assert len(mail.outbox) == 5
-    assert cache.get("notifications:kick:0") is None
+        notification.refresh_from_db()
+        assert notification.status == Status.QUEUED and notification.enqueued_at is None
+        assert "broker unavailable" in caplog.text
+        assert publish_notifications() == 0  # still down: the row waits for the next tick
+    assert publish_notifications() == 1  # the broker is back
+    notification.refresh_from_db()
+    assert notification.status == Status.SENT and len(mail.outbox) == 1
+
+
+def test_no_message_is_ever_published_with_a_countdown(
+    user, smtp_server, monkeypatch, settings, django_capture_on_commit_callbacks
+):
+    """Time is kept in the rows: new rows, retries and what the sweeper recovers are all
+    published when due, never as delayed messages."""
+    published = []
+    real_apply_async = send_notification.apply_async
+
+    def recording(args, **options):
+        published.append(options)
+        return real_apply_async(args, **options)
+
+    monkeypatch.setattr(send_notification, "apply_async", recording)
+    smtp_server.refuse_next = ["451 busy"]
+    notify_now(  # refused once: a retry
+        django_capture_on_commit_callbacks, user=user, kind=Kind.REMINDER, context={"message": "x"}
+    )
+    publishing.notifications_publish_due(now=later(3600))  # the tick after its back-off
+    queued_rows(user, 3)
+    sending.notifications_claim(claimed_by="m-1")  # then the sender died
+    settings.NOTIFICATIONS_SENDING_TIMEOUT_SECONDS = 0
+    sweep_notifications()
+    assert len(published) == 3 and len(smtp_server.messages) == 4
+    assert all(not {"countdown", "eta"} & options.keys() for options in published)
+    assert set(Notification.objects.values_list("status", flat=True)) == {Status.SENT}
 
 
 def test_welcome_email_on_register(api_client, django_capture_on_commit_callbacks):
@@ -327,8 +305,8 @@ def test_welcome_email_on_register(api_client, django_capture_on_commit_callback
     assert Notification.objects.get().idempotency_key == f"welcome:{response.json()['id']}"
 
 
-def test_send_test_email_goes_through_the_configured_backend(smtp_server):
-    notification = services.send_test_email(to_email="ops@example.com")
+def test_the_email_setup_check_goes_through_the_configured_backend(smtp_server):
+    notification = services.email_setup_check(to_email="ops@example.com")
     assert notification.status == Status.SENT and notification.user is None
     assert smtp_server.messages[0].rcpt_tos == ["ops@example.com"]
 
@@ -338,9 +316,9 @@ def test_an_unreachable_server_costs_no_attempt_and_one_connection_per_batch(
 ):
     rows = queued_rows(user, 3)
     connects = []
-    real_connect = services.delivery._connect
-    monkeypatch.setattr(services.delivery, "_connect", lambda: connects.append(1) or real_connect())
-    assert services.notifications_send_due() == {"sent": 0, "retrying": 3, "failed": 0}
+    real_connect = sending.delivery._connect
+    monkeypatch.setattr(sending.delivery, "_connect", lambda: connects.append(1) or real_connect())
+    assert sending.notifications_send_due() == {"sent": 0, "retrying": 3, "failed": 0}
     assert len(connects) == 1  # the first message found the server down; the rest waited
     for row in rows:
         row.refresh_from_db()
@@ -351,13 +329,11 @@ def test_an_unreachable_server_costs_no_attempt_and_one_connection_per_batch(
 def test_rows_waiting_for_an_unreachable_server_give_up_after_days(
     user, unreachable_smtp, settings
 ):
-    old = Notification.objects.create(
-        user=user, to_email=user.email, kind="reminder", subject="s", body_text="t"
-    )
+    old = NotificationFactory(user=user)
     Notification.objects.filter(pk=old.pk).update(
         created_at=timezone.now() - timedelta(hours=settings.NOTIFICATIONS_GIVE_UP_AFTER_HOURS + 1)
     )
-    assert services.notifications_send_due()["failed"] == 1
+    assert sending.notifications_send_due()["failed"] == 1
     old.refresh_from_db()
     assert old.status == Status.FAILED and old.last_error.startswith("Gave up")
 
@@ -365,7 +341,7 @@ def test_rows_waiting_for_an_unreachable_server_give_up_after_days(
 def test_each_sent_message_is_committed_before_the_next_is_sent(user, smtp_server, monkeypatch):
     """A sender killed mid-batch leaves every message it sent recorded as sent."""
     rows = queued_rows(user, 4)
-    real_send = services.delivery.send
+    real_send = sending.delivery.send
     sent = []
 
     def killed_on_the_third(message):
@@ -374,23 +350,20 @@ def test_each_sent_message_is_committed_before_the_next_is_sent(user, smtp_serve
         sent.append(message.subject)
         return real_send(message)
 
-    monkeypatch.setattr(services.delivery, "send", killed_on_the_third)
+    monkeypatch.setattr(sending.delivery, "send", killed_on_the_third)
     with pytest.raises(SystemExit):
-        services.notifications_send_due(message_id="m-1")
+        sending.notifications_send_due(message_id="m-1")
     statuses = [Notification.objects.get(pk=row.pk).status for row in rows]
     assert statuses == [Status.SENT, Status.SENT, Status.SENDING, Status.SENDING]
     assert len(smtp_server.messages) == 2
 
 
-def test_the_same_message_redelivered_takes_back_the_rows_of_its_dead_sender(
-    user, smtp_server, monkeypatch
-):
-    monkeypatch.setattr(services, "_enqueue", lambda ids, countdown=None: None)
+def test_the_same_message_redelivered_takes_back_the_rows_of_its_dead_sender(user, smtp_server):
     rows = queued_rows(user, 3)
-    claimed = services.notifications_claim(claimed_by="m-1")  # then the worker was killed
+    claimed = sending.notifications_claim(claimed_by="m-1")  # then the worker was killed
     assert len(claimed) == 3
-    assert services.notifications_send_due(message_id="m-2")["sent"] == 0  # not its rows
-    assert services.notifications_send_due(message_id="m-1")["sent"] == 3
+    assert sending.notifications_send_due(message_id="m-2")["sent"] == 0  # not its rows
+    assert sending.notifications_send_due(message_id="m-1")["sent"] == 3
     assert {Notification.objects.get(pk=row.pk).status for row in rows} == {Status.SENT}
     assert len(smtp_server.messages) == 3
 
@@ -400,18 +373,17 @@ def test_a_sender_out_of_time_puts_the_rest_back_without_spending_attempts(
 ):
     from celery.exceptions import SoftTimeLimitExceeded
 
-    monkeypatch.setattr(services, "_enqueue", lambda ids, countdown=None: None)
     rows = queued_rows(user, 3)
-    real_send = services.delivery.send
+    real_send = sending.delivery.send
 
     def out_of_time_on_the_second(message):
         if message.subject == "m1":
             raise SoftTimeLimitExceeded()
         return real_send(message)
 
-    monkeypatch.setattr(services.delivery, "send", out_of_time_on_the_second)
+    monkeypatch.setattr(sending.delivery, "send", out_of_time_on_the_second)
     with pytest.raises(SoftTimeLimitExceeded):
-        services.notifications_send_due(message_id="m-1")
+        sending.notifications_send_due(message_id="m-1")
     first, *rest = (Notification.objects.get(pk=row.pk) for row in rows)
     assert first.status == Status.SENT
     assert [(r.status, r.attempts) for r in rest] == [(Status.QUEUED, 0), (Status.QUEUED, 0)]
@@ -421,17 +393,13 @@ def test_a_sender_out_of_time_puts_the_rest_back_without_spending_attempts(
 def test_a_server_that_refuses_our_login_is_an_error_in_the_log(user, monkeypatch, caplog):
     import smtplib
 
-    monkeypatch.setattr(services, "_enqueue", lambda ids, countdown=None: None)
-
     def refuse():
         raise smtplib.SMTPAuthenticationError(535, b"5.7.8 Authentication failed")
 
-    monkeypatch.setattr(services.delivery, "_open_connection", refuse)
-    row = Notification.objects.create(
-        user=user, to_email=user.email, kind="reminder", subject="s", body_text="t"
-    )
+    monkeypatch.setattr(sending.delivery, "_open_connection", refuse)
+    row = NotificationFactory(user=user)
     with caplog.at_level("ERROR", logger="notifications.delivery"):
-        assert services.notifications_send_due()["retrying"] == 1
+        assert sending.notifications_send_due()["retrying"] == 1
     assert "refuses us" in caplog.text
     row.refresh_from_db()
     assert row.status == Status.QUEUED and row.attempts == 0

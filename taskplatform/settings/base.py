@@ -272,7 +272,8 @@ SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
 NOTIFICATIONS_MAX_ATTEMPTS = env.int("NOTIFICATIONS_MAX_ATTEMPTS", default=6)
 NOTIFICATIONS_RETRY_BASE_SECONDS = env.int("NOTIFICATIONS_RETRY_BASE_SECONDS", default=30)
 NOTIFICATIONS_RETRY_MAX_SECONDS = env.int("NOTIFICATIONS_RETRY_MAX_SECONDS", default=1800)
-# the sweeper re-enqueues rows left queued this long (the broker was down)...
+# the sweeper re-sends rows whose sender message went out this long ago without a sender
+# taking them (the broker lost it)...
 NOTIFICATIONS_REQUEUE_AFTER_SECONDS = env.int("NOTIFICATIONS_REQUEUE_AFTER_SECONDS", default=60)
 # ...and frees rows claimed this long ago by a sender that died mid-batch (a sender task is
 # killed at its hard time limit, so a claim older than that has no live sender; the same
@@ -282,9 +283,6 @@ NOTIFICATIONS_SENDING_TIMEOUT_SECONDS = env.int(
 )
 # while the mail server can't be reached, rows wait without spending attempts, this long
 NOTIFICATIONS_GIVE_UP_AFTER_HOURS = env.int("NOTIFICATIONS_GIVE_UP_AFTER_HOURS", default=72)
-# sender tasks that may wait in the queue at once (more senders: more SMTP connections)
-NOTIFICATIONS_SENDERS = env.int("NOTIFICATIONS_SENDERS", default=2)
-NOTIFICATIONS_KICK_TTL_SECONDS = 30
 ANYMAIL = {
     "SENDGRID_API_KEY": SENDGRID_API_KEY,
     # "user:password" that the provider's webhook must send (HTTP basic auth)

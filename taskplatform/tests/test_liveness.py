@@ -17,7 +17,7 @@ from django.utils import timezone
 from jobs import runner
 from jobs.models import JobRun
 from jobs.tests.helpers import make_job
-from notifications import services as notifications
+from notifications import sending as notifications
 from notifications.models import Notification
 from taskplatform import liveness
 

@@ -11,9 +11,9 @@ from django.db import connection
 from django.utils import timezone
 
 from notifications.models import Notification, NotificationPreference
-from notifications.services import notifications_send_due
+from notifications.sending import notifications_send_due
 from tasks.celery_tasks import due_soon_sweep
-from tasks.due_soon import task_due_soon_sweep
+from tasks.due_soon import due_soon_reminders_queue
 from tasks.models import Task
 
 from .factories import TaskFactory
@@ -35,8 +35,8 @@ def test_one_reminder_per_due_task_and_none_twice(
     TaskFactory(owner=user)  # no due date
     theirs = TaskFactory(owner=other_user, due_at=soon(5), status="in_progress")
     with django_capture_on_commit_callbacks(execute=True):
-        assert task_due_soon_sweep() == 2
-    assert task_due_soon_sweep() == 0  # the second sweep creates nothing
+        assert due_soon_reminders_queue() == 2
+    assert due_soon_reminders_queue() == 0  # the second sweep creates nothing
     rows = Notification.objects.filter(kind="task_due_soon")
     assert {n.user_id for n in rows} == {user.pk, other_user.pk}
     assert {n.context["task_id"] for n in rows} == {due.pk, theirs.pk}
@@ -50,9 +50,9 @@ def test_one_reminder_per_due_task_and_none_twice(
 
 def test_moving_the_due_date_sends_a_new_reminder(user):
     task = TaskFactory(owner=user, due_at=soon())
-    assert task_due_soon_sweep() == 1
+    assert due_soon_reminders_queue() == 1
     Task.objects.filter(pk=task.pk).update(due_at=soon(3))
-    assert task_due_soon_sweep() == 1
+    assert due_soon_reminders_queue() == 1
     assert Notification.objects.filter(kind="task_due_soon").count() == 2
 
 
@@ -60,18 +60,15 @@ def test_preferences_are_respected(user, other_user):
     NotificationPreference.objects.create(user=user, task_due_soon=False)
     TaskFactory(owner=user, due_at=soon())
     TaskFactory(owner=other_user, due_at=soon())
-    assert task_due_soon_sweep() == 1
+    assert due_soon_reminders_queue() == 1
     assert Notification.objects.get().user == other_user
 
 
-def test_a_reminder_for_a_task_that_moved_on_is_not_sent(user, monkeypatch):
-    from notifications import services
-
-    monkeypatch.setattr(services, "_kick", lambda: None)  # send by hand below
+def test_a_reminder_for_a_task_that_moved_on_is_not_sent(user):
     moved = TaskFactory(owner=user, due_at=soon())
     finished = TaskFactory(owner=user, due_at=soon())
     deleted = TaskFactory(owner=user, due_at=soon())
-    assert task_due_soon_sweep() == 3
+    assert due_soon_reminders_queue() == 3
     Task.objects.filter(pk=moved.pk).update(due_at=soon(10))
     Task.objects.filter(pk=finished.pk).update(status="done")
     deleted.delete()
@@ -91,7 +88,7 @@ def test_the_sweep_is_a_single_statement_for_any_number_of_tasks(
     for _ in range(50):
         TaskFactory(owner=user, due_at=soon())
     with django_assert_max_num_queries(3):  # savepoint, INSERT … SELECT, release
-        assert task_due_soon_sweep() == 50
+        assert due_soon_reminders_queue() == 50
 
 
 def test_the_beat_task_runs_the_sweep(user):
@@ -109,7 +106,7 @@ def test_two_sweeps_at_once_create_each_reminder_once(user):
 
     def sweep():
         barrier.wait()
-        results.append(task_due_soon_sweep())
+        results.append(due_soon_reminders_queue())
         connection.close()
 
     threads = [threading.Thread(target=sweep) for _ in range(2)]

@@ -8,7 +8,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.core.validators import validate_email
 
 from notifications.models import Notification
-from notifications.services import send_test_email
+from notifications.services import email_setup_check
 
 
 class Command(BaseCommand):
@@ -22,7 +22,7 @@ class Command(BaseCommand):
             validate_email(email)
         except ValidationError:
             raise CommandError(f"{email!r} is not an email address.") from None
-        notification = send_test_email(to_email=email)
+        notification = email_setup_check(to_email=email)
         if notification.status != Notification.Status.SENT:
             raise CommandError(
                 f"Not sent ({notification.status}): {notification.last_error or 'unknown error'}"
