@@ -234,7 +234,7 @@ CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=300)
 CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=240)
 CELERY_TASK_DEFAULT_QUEUE = "default"
 # Celery's Django fixup closes DB connections around every task unless this is set, and
-# reconnecting to PostgreSQL cost ~10 ms a task (benchmarks/email.py); with it, Django's
+# reconnecting to PostgreSQL cost ~10 ms a task (benchmarks/email_delivery.py); with it, Django's
 # CONN_MAX_AGE and CONN_HEALTH_CHECKS decide, as in the web process.
 CELERY_DB_REUSE_MAX = env.int("CELERY_DB_REUSE_MAX", default=1000)
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
