@@ -31,7 +31,7 @@ import shutil
 import signal
 import subprocess
 import tempfile
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from taskplatform.testing import wait_for
 
@@ -45,7 +45,8 @@ class Processes:
     """Beat and worker as the Procfile starts them (worker concurrency from --concurrency)."""
 
     def __init__(self, work: Path, concurrency: int, pool: str) -> None:
-        self.work, self.concurrency, self.pool, self.procs = work, concurrency, pool, []
+        self.work, self.concurrency, self.pool = work, concurrency, pool
+        self.procs: list[subprocess.Popen] = []
 
     def start(self) -> None:
         from taskplatform import heartbeat
@@ -122,7 +123,7 @@ def fill(total: int, due: int, owners: list) -> None:
         cursor.execute(f"VACUUM ANALYZE {Job._meta.db_table}")
 
 
-def burst(due: int, owners: list, seconds_ahead: float) -> tuple:
+def burst(due: int, owners: list, seconds_ahead: float) -> datetime:
     """`due` one-off reminders, all due at the same whole second."""
     from django.utils import timezone
     from django_celery_beat.models import ClockedSchedule
@@ -174,7 +175,7 @@ def scenario(total: int, due: int, owners: list, work: Path, args) -> list[float
         f" p99 {percentile(created, 99):.2f} s",
         flush=True,
     )
-    return [(started - scheduled).total_seconds() for scheduled, _, started, _ in runs]
+    return [(started - scheduled).total_seconds() for scheduled, _, started, _ in runs if started]
 
 
 def main() -> None:

@@ -61,6 +61,8 @@ def _dispatch_batch(now: datetime, batch: int) -> int:
     runs = []
     for job in jobs:
         slot = job.next_run_at
+        if slot is None:  # (not due: the query asked for next_run_at <= now)
+            continue
         try:
             job.next_run_at = next_after(from_job(job), ZoneInfo(job.timezone), now, anchor=slot)
         except Exception as exc:  # e.g. a schedule row an operator broke: not everyone's tick

@@ -134,8 +134,8 @@ def _succeed(run: JobRun, result: Any) -> str | None:
 @transaction.atomic
 def _fail(run: JobRun, error: str, *, retry: bool) -> str | None:
     now = timezone.now()
-    job = Job.objects.select_for_update(of=("self",)).select_related("owner")
-    job = job.filter(pk=run.job_id).first()
+    locked = Job.objects.select_for_update(of=("self",)).select_related("owner")
+    job = locked.filter(pk=run.job_id).first()
     if job is None:  # deleted while the run was running: nothing left to record
         return None
     runnable = job.status in (Job.Status.ACTIVE, Job.Status.COMPLETED)  # not paused/cancelled

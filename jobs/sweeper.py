@@ -51,5 +51,5 @@ def job_runs_lost(*, now: datetime) -> list[int]:
     return [
         pk
         for pk, kind, started_at in candidates
-        if started_at < now - timedelta(seconds=kinds.hard_time_limit(kind)) - limit
+        if started_at and started_at < now - timedelta(seconds=kinds.hard_time_limit(kind)) - limit
     ]

@@ -78,7 +78,7 @@ def preferences_update(
     return preference
 
 
-def notification_wanted(*, user: User, kind: str) -> bool:
+def notification_wanted(*, user: User, kind: Kind) -> bool:
     """Whether `user`'s preferences let `kind` through (kinds without a preference always do)."""
     field = PREFERENCE_FOR_KIND.get(kind)
     return field is None or bool(getattr(preferences_get(user=user), field))
@@ -90,7 +90,7 @@ def notification_wanted(*, user: User, kind: str) -> bool:
 def notify(
     *,
     user: User | None,
-    kind: str,
+    kind: Kind,
     context: dict[str, Any] | None = None,
     idempotency_key: str | None = None,
     to_email: str | None = None,
@@ -132,7 +132,7 @@ BULK_FIELDS = ("user_id", "to_email", "subject", "context", "idempotency_key")
 
 
 @transaction.atomic
-def notifications_queue_bulk(*, kind: str, rows: QuerySet, now: datetime | None = None) -> int:
+def notifications_queue_bulk(*, kind: Kind, rows: QuerySet, now: datetime | None = None) -> int:
     """Queue one `kind` notification per row of `rows`, in one INSERT … SELECT; returns how
     many were new.
 
@@ -156,7 +156,7 @@ def notifications_queue_bulk(*, kind: str, rows: QuerySet, now: datetime | None 
     return len(ids)
 
 
-def _recipients(kind: str, rows: QuerySet) -> QuerySet:
+def _recipients(kind: Kind, rows: QuerySet) -> QuerySet:
     """`rows` without the users notify() would skip."""
     rows = rows.filter(
         Exists(get_user_model().objects.filter(pk=OuterRef("user_id"), is_active=True))
@@ -170,7 +170,7 @@ def _recipients(kind: str, rows: QuerySet) -> QuerySet:
 
 def _insert_select(kind: str, rows: QuerySet, now: datetime) -> tuple[str, list[Any]]:
     """INSERT INTO notification (…) SELECT … FROM `rows` ON CONFLICT DO NOTHING RETURNING id."""
-    text = CharField()
+    text: CharField[str, str] = CharField()
     fixed = {
         "kind": Value(kind, output_field=text),
         "body_text": Value("", output_field=text),

@@ -9,6 +9,6 @@ class TasksConfig(AppConfig):
         from notifications.kinds import Kind
         from notifications.rendering import register_context_loader
 
-        from .due_soon import load_due_soon_context
+        from .due_soon import due_soon_context_load
 
-        register_context_loader(Kind.TASK_DUE_SOON, load_due_soon_context)
+        register_context_loader(Kind.TASK_DUE_SOON, due_soon_context_load)

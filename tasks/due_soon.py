@@ -38,7 +38,7 @@ def due_soon_candidates(*, now: datetime) -> QuerySet[Task]:
 def due_soon_reminders_queue(*, now: datetime | None = None) -> int:
     """Queue the reminders that are due; returns how many were created."""
     now = now or timezone.now()
-    text = CharField()
+    text: CharField[str, str] = CharField()
     reminders = due_soon_candidates(now=now).values(
         user_id=F("owner_id"),
         to_email=F("owner__email"),
@@ -55,9 +55,10 @@ def due_soon_reminders_queue(*, now: datetime | None = None) -> int:
     return notifications_queue_bulk(kind=Kind.TASK_DUE_SOON, rows=reminders, now=now)
 
 
-def load_due_soon_context(stored: dict[str, Any]) -> dict[str, Any]:
+def due_soon_context_load(stored: dict[str, Any]) -> dict[str, Any]:
     """Fresh task data for the email; nothing to send if the task moved on meanwhile."""
-    task = Task.objects.filter(pk=stored.get("task_id")).first()
+    task_id = stored.get("task_id")
+    task = Task.objects.filter(pk=task_id).first() if isinstance(task_id, int) else None
     if task is None:
         raise ContextGone("the task was deleted")
     if task.status == Task.Status.DONE:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 from fnmatch import fnmatchcase
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from django.utils import timezone
 from rest_framework import serializers
@@ -42,7 +42,8 @@ def execute(job: Job, job_run: JobRun) -> dict:
         .select_related("owner")
         .order_by("created_at", "id")
     )
-    listed, count, freed = [], 0, 0
+    listed: list[dict[str, Any]] = []
+    count, freed = 0, 0
     for stored in candidates.iterator(chunk_size=500):
         if pattern and not fnmatchcase(stored.name, pattern):
             continue
@@ -50,7 +51,7 @@ def execute(job: Job, job_run: JobRun) -> dict:
         if not dry_run:
             file_delete(file=stored, actor=job.owner)
         count += 1
-        freed += entry["size"]
+        freed += stored.size
         if len(listed) < LISTED:
             listed.append(entry)
     return {

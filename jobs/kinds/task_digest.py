@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.utils import timezone
@@ -35,8 +35,8 @@ def execute(job: Job, job_run: JobRun) -> dict:
         "due_soon": open_tasks.filter(due_at__gte=now, due_at__lte=soon).order_by("due_at", "id"),
         "open_tasks": open_tasks.order_by("-priority", "due_at", "id"),
     }
-    context = {"job": job}
-    counts = {}
+    context: dict[str, Any] = {"job": job}
+    counts: dict[str, int] = {}
     for name, queryset in sections.items():
         counts[name] = queryset.count()
         context[name] = list(queryset.only("title", "due_at", "priority")[:LISTED])
