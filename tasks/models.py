@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import functools
 from datetime import datetime
 
 from django.conf import settings
@@ -20,6 +21,7 @@ class Priority(models.IntegerChoices):
     CRITICAL = 4, "critical"
 
     @classmethod
+    @functools.cache  # four values; a list renders one per task
     def label_of(cls, value: int) -> str:
         """The name clients see ("high") for a stored severity (3)."""
         return cls(value).label

@@ -58,8 +58,16 @@ def _visible_to(user: User) -> Q:
 
 
 def task_list(*, user: User) -> QuerySet[Task]:
-    """The tasks `user` may see, with owner and assignee (what task_rows reads) joined."""
-    return Task.objects.filter(_visible_to(user)).select_related("owner", "assignee")
+    """The tasks `user` may see, with their owner's and assignee's email (what rows show)."""
+    return (
+        Task.objects.filter(_visible_to(user))
+        .select_related("owner", "assignee")
+        # of the users only what a row shows: loading two whole users per task (password
+        # hash and all) took a fifth of a 50-task page's time
+        .only(
+            *(field.name for field in Task._meta.concrete_fields), "owner__email", "assignee__email"
+        )
+    )
 
 
 def task_count(*, owner: User) -> int:

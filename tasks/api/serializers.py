@@ -1,5 +1,8 @@
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any, ClassVar
+
 from django.contrib.auth import get_user_model
 from rest_framework import serializers
 
@@ -8,12 +11,36 @@ from taskplatform.api.fields import DateTimeField, iso_utc
 from tasks.models import Priority, Task
 
 
-class UserSummarySerializer(serializers.Serializer):
+# Output only, for rows a selector built: dicts keyed by the declared fields' names. Each
+# declared field renders row[its name], in declared order: what DRF's walk gives for such a
+# row, without resolving every field's source on every object again nor deep-copying the
+# declared fields for every response (together most of the time a 100-task page takes here).
+# So a RowSerializer's fields must render from the value alone (no context, no source=).
+# Not a dict (a model instance): DRF's way. (Comments, not docstrings, on serializers:
+# drf-spectacular publishes a docstring, inherited ones too, in the schema.)
+class RowSerializer(serializers.Serializer):
+    _renderers: ClassVar[dict[type, list[tuple[str, Callable[[Any], Any]]]]] = {}
+
+    def to_representation(self, instance):
+        if not isinstance(instance, dict):
+            return super().to_representation(instance)
+        renderers = self._renderers.get(type(self))
+        if renderers is None:  # once per class: the fields are the same for every response
+            renderers = [(str(f.field_name), f.to_representation) for f in self._readable_fields]
+            self._renderers[type(self)] = renderers
+        row = {}
+        for name, render in renderers:
+            value = instance[name]
+            row[name] = None if value is None else render(value)
+        return row
+
+
+class UserSummarySerializer(RowSerializer):
     id = serializers.IntegerField()
     email = serializers.EmailField()
 
 
-class FileSummarySerializer(serializers.Serializer):
+class FileSummarySerializer(RowSerializer):
     id = serializers.IntegerField()
     name = serializers.CharField()
     size = serializers.IntegerField()
@@ -42,9 +69,8 @@ class UtcDateTimeField(serializers.DateTimeField):
         return iso_utc(value)
 
 
-# Output only: renders the rows of tasks.selectors.task_rows (TaskRow), field for field. (A
-# comment, not a docstring: drf-spectacular would publish a docstring in the schema.)
-class TaskSerializer(serializers.Serializer):
+# Renders the rows of tasks.selectors.task_rows (TaskRow), field for field.
+class TaskSerializer(RowSerializer):
     id = serializers.IntegerField(read_only=True)
     owner = UserSummarySerializer(read_only=True)
     title = serializers.CharField(read_only=True)
