@@ -6,6 +6,7 @@ from datetime import timedelta
 
 import pytest
 from django.utils import timezone
+from rest_framework import serializers
 
 from files.tests.factories import StoredFileFactory
 from tasks import selectors, services
@@ -24,6 +25,14 @@ def test_a_row_has_exactly_the_serializer_s_fields(user, other_user):
     assert row["id"] == task.pk
     assert row["owner"] == {"id": user.pk, "email": user.email}
     assert row["assignee"] == {"id": other_user.pk, "email": other_user.email}
+
+
+def test_a_row_renders_as_drf_s_own_walk_would(user, other_user):
+    TaskFactory(owner=user, assignee=other_user, due_at=timezone.now(), description="x")
+    (row,) = selectors.task_rows(tasks=list(selectors.task_list(user=user)))
+    fast = TaskSerializer(row)
+    assert fast.data == serializers.Serializer.to_representation(fast, row)
+    assert fast.data["priority"] == "medium" and fast.data["due_at"].endswith("Z")
 
 
 def test_rows_carry_sorted_tags_and_attachments_in_two_queries(user, django_assert_num_queries):
