@@ -54,12 +54,24 @@ def notifications_publish_due(
     """
     now = now or timezone.now()
     with transaction.atomic():
-        due = Notification.objects.select_for_update(skip_locked=True).filter(
-            status=Status.QUEUED, enqueued_at__isnull=True, next_attempt_at__lte=now
-        )
-        if ids is not None:
-            due = due.filter(pk__in=ids)
-        marked = list(due.order_by("next_attempt_at", "id").values_list("pk", flat=True)[:limit])
+        locked = Notification.objects.select_for_update(skip_locked=True)
+        if ids is None:
+            due = locked.filter(
+                status=Status.QUEUED, enqueued_at__isnull=True, next_attempt_at__lte=now
+            ).order_by("next_attempt_at", "id")
+            marked = list(due.values_list("pk", flat=True)[:limit])
+        else:
+            # a writer's own rows, looked up by primary key alone and checked here: after a
+            # large bulk the queue's indexes hold many dead entries, and the planner must not
+            # be given the choice of walking them for one row
+            rows = locked.filter(pk__in=ids[:limit]).order_by("id")
+            marked = [
+                pk
+                for pk, status, enqueued_at, due_at in rows.values_list(
+                    "pk", "status", "enqueued_at", "next_attempt_at"
+                )
+                if status == Status.QUEUED and enqueued_at is None and due_at <= now
+            ]
         if not marked:
             return 0
         # the real clock, not `now`: the sweeper measures from here how long a message is out
