@@ -17,13 +17,19 @@ class RequestContextFilter(logging.Filter):
 
 
 class QuietTicksFilter(logging.Filter):
-    """Drop the INFO lines Celery writes for every tick of the once-a-second dispatcher.
+    """Drop the INFO lines Celery writes for every tick of the once-a-second publishers (the
+    jobs dispatcher, the notifications publisher).
 
     Beat's "Sending due task" and the worker's "received" / "succeeded" would otherwise be
-    three lines a second; the dispatcher's warnings and errors still get through.
+    three lines a second each; their warnings and errors still get through.
     """
 
-    TICKS = ("jobs.dispatch", "jobs: dispatcher")
+    TICKS = (
+        "jobs.dispatch",
+        "jobs: dispatcher",
+        "notifications.publish",
+        "notifications: publisher",
+    )
 
     def filter(self, record: logging.LogRecord) -> bool:
         if record.levelno > logging.INFO or not record.name.startswith("celery"):
