@@ -59,7 +59,7 @@ test-fast: install  ## the suite without e2e and faults tests and without covera
 	DJANGO_SETTINGS_MODULE=taskplatform.settings.test $(BIN)/pytest -m "not e2e and not faults"
 
 # the production shape as real processes, broken on purpose (needs PostgreSQL's initdb and
-# redis-server on the PATH; ~10 min): see "What survives what" in the README
+# redis-server on the PATH; ~10 min): see "What survives what" in docs/operations.md
 test-faults: install
 	DJANGO_SETTINGS_MODULE=taskplatform.settings.test $(BIN)/pytest -m faults -v
 

@@ -580,7 +580,7 @@ def smoke(work: Path, venv: Path, procs: Processes) -> None:
 
     # --- 3. migrate, then the Procfile --------------------------------------------------------
     web_port = free_port()
-    # the production .env of README's "Running in production", pointed at our services
+    # the production .env of docs/operations.md's "Running in production", pointed at our services
     runtime_env = {
         **build_env,
         "SECRET_KEY": secrets.token_urlsafe(64),
@@ -638,7 +638,7 @@ def smoke(work: Path, venv: Path, procs: Processes) -> None:
         timeout=60,
         user=user,
     )
-    # README, Deployment: `docker compose run --rm web python manage.py createsuperuser`
+    # docs/operations.md, Running in production: `docker compose run --rm web python manage.py createsuperuser`
     admin_email, admin_password = "admin@example.com", secrets.token_urlsafe(18)
     procs.run(
         "createsuperuser",

@@ -61,7 +61,7 @@ class JobWriteSerializer(serializers.Serializer):
 
     name = serializers.CharField(max_length=NAME_MAX_LENGTH, min_length=1)
     kind = serializers.ChoiceField(choices=kinds.names())
-    params = serializers.JSONField(required=False, help_text="Depends on the kind (API.md).")
+    params = serializers.JSONField(required=False, help_text="Depends on the kind (docs/api.md).")
     schedule = ScheduleSerializer()
     timezone = serializers.CharField(
         required=False, max_length=63, help_text="IANA name; default: the owner's time zone."

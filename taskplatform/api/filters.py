@@ -46,7 +46,7 @@ class DateTimeFilter(django_filters.IsoDateTimeFilter):
 
 
 class ChoiceInFilter(django_filters.BaseInFilter, django_filters.ChoiceFilter):
-    """Comma-separated choices, as API.md's multi-value filters: `?status=todo,done`."""
+    """Comma-separated choices, as docs/api.md's multi-value filters: `?status=todo,done`."""
 
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("lookup_expr", "in")
