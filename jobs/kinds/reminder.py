@@ -8,7 +8,7 @@ from rest_framework import serializers
 
 from notifications.kinds import Kind
 from notifications.services import notify
-from taskplatform.api.converters import MAX_ID
+from taskplatform.models import MAX_ID
 from tasks.models import Task
 
 if TYPE_CHECKING:

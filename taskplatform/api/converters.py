@@ -5,7 +5,9 @@ Huge numbers would otherwise reach the database and fail there (a 500 on SQLite)
 
 from __future__ import annotations
 
-MAX_ID = 2**63 - 1
+from taskplatform.models import MAX_ID
+
+__all__ = ["MAX_ID", "IdConverter"]
 
 
 class IdConverter:

@@ -5,7 +5,10 @@
    hidden. Imports under `if TYPE_CHECKING:` don't: they never run.
 2. Domain code never imports the HTTP layer: models, services, selectors, the dispatcher,
    runner, sweeper, kinds, Celery tasks… import neither DRF nor any `api` package, so the
-   worker, the admin and the CLI use them without the API.
+   worker, the admin and the CLI use them without the API. One exception, on purpose: a job
+   kind declares its `Params` with `rest_framework.serializers` — used there as a library of
+   declarative JSON validators (the same messages as every other field error, and the params
+   documented in the OpenAPI schema), not as HTTP: nothing of requests, views or responses.
 """
 
 from __future__ import annotations
@@ -50,6 +53,9 @@ DOMAIN = {
     "timezones",
 }
 HTTP_LIBRARIES = ("rest_framework",)
+# (importer prefix, import statement) allowed although it reaches DRF (grimp names external
+# packages by their top level only, so the statement says which part of DRF it is)
+VALIDATION_LIBRARY = {("jobs.kinds", "from rest_framework import serializers")}
 
 
 @cache
@@ -76,13 +82,26 @@ def _is_domain(module: str) -> bool:
     return not _is_http(module) and bool(set(module.split(".")[1:]) & DOMAIN)
 
 
-def _imports(importer: str, imported: str) -> list[str]:
-    """`importer.py:line  the import statement  (-> imported)` for each of them."""
+def _validation_library(module: str, statement: str) -> bool:
+    return any(
+        module.startswith(prefix) and statement == allowed for prefix, allowed in VALIDATION_LIBRARY
+    )
+
+
+def _imports_with_statements(importer: str, imported: str) -> list[tuple[str, str]]:
+    """(`importer.py:line  the import statement  (-> imported)`, the statement) for each."""
     return [
-        f"{importer.replace('.', '/')}.py:{detail['line_number']}  {detail['line_contents']}"
-        f"  (-> {imported})"
+        (
+            f"{importer.replace('.', '/')}.py:{detail['line_number']}  {detail['line_contents']}"
+            f"  (-> {imported})",
+            detail["line_contents"].strip(),
+        )
         for detail in graph().get_import_details(importer=importer, imported=imported)
     ]
+
+
+def _imports(importer: str, imported: str) -> list[str]:
+    return [line for line, _ in _imports_with_statements(importer, imported)]
 
 
 def strongly_connected_components(g: grimp.ImportGraph, nodes: set[str]) -> list[list[str]]:
@@ -162,7 +181,11 @@ def test_domain_code_never_imports_the_http_layer():
     for module in sorted(m for m in g.modules if _ours(m) and _is_domain(m)):
         for imported in sorted(g.find_modules_directly_imported_by(module)):
             if _is_http(imported):
-                found += _imports(module, imported)
+                found += [
+                    line
+                    for line, statement in _imports_with_statements(module, imported)
+                    if not _validation_library(module, statement)
+                ]
     assert not found, "domain code importing DRF or an api package:\n" + "\n".join(found)
 
 
@@ -180,6 +203,13 @@ def test_domain_code_never_imports_the_http_layer():
 )
 def test_the_rules_know_domain_code_from_http(module, domain):
     assert _is_domain(module) is domain
+
+
+def test_only_kinds_may_use_drf_serializers_as_validators():
+    allowed = "from rest_framework import serializers"
+    assert _validation_library("jobs.kinds.reminder", allowed)
+    assert not _validation_library("jobs.kinds.reminder", "from rest_framework import views")
+    assert not _validation_library("jobs.services", allowed)
 
 
 def test_tests_migrations_and_test_tooling_are_not_checked():
