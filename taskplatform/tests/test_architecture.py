@@ -51,6 +51,7 @@ DOMAIN = {
     "heartbeat",
     "periodic",
     "timezones",
+    "validation",
 }
 HTTP_LIBRARIES = ("rest_framework",)
 # (importer prefix, import statement) allowed although it reaches DRF (grimp names external
