@@ -44,8 +44,8 @@ def render(kind: str, context: dict[str, Any], *, user=None) -> Rendered:
         "kind": kind,
         **context,
     }
-    subject = render_to_string(f"email/{kind}.subject.txt", full)
-    subject = " ".join(subject.split())[:255]  # one line: headers can't hold newlines
+    subject_lines = render_to_string(f"email/{kind}.subject.txt", full)
+    subject = " ".join(subject_lines.split())[:255]  # one line: headers can't hold newlines
     return Rendered(
         subject=subject,
         text=render_to_string(f"email/{kind}.txt", full).strip() + "\n",

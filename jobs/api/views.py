@@ -12,6 +12,7 @@ from rest_framework.response import Response
 
 from jobs import selectors, services
 from jobs.models import Job, JobRun
+from taskplatform.api.caller import caller
 
 from .filters import JobFilter, JobRunFilter
 from .serializers import (
@@ -37,7 +38,7 @@ class JobViewSet(viewsets.ModelViewSet):
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
             return Job.objects.none()
-        return selectors.job_list(user=self.request.user)
+        return selectors.job_list(user=caller(self.request))
 
     def _out(self, job: Job, code=status.HTTP_200_OK) -> Response:
         job = self.get_queryset().get(pk=job.pk)
@@ -51,7 +52,7 @@ class JobViewSet(viewsets.ModelViewSet):
     def create(self, request):
         form = JobWriteSerializer(data=request.data)
         form.is_valid(raise_exception=True)
-        job = services.job_create(owner=request.user, **form.validated_data)
+        job = services.job_create(owner=caller(request), **form.validated_data)
         return self._out(job, status.HTTP_201_CREATED)
 
     @extend_schema(request=JobWriteSerializer, responses={200: JobDetailSerializer})
@@ -59,32 +60,32 @@ class JobViewSet(viewsets.ModelViewSet):
         job = self.get_object()
         form = JobWriteSerializer(data=request.data, partial=True)
         form.is_valid(raise_exception=True)
-        job = services.job_update(job=job, actor=request.user, **form.validated_data)
+        job = services.job_update(job=job, actor=caller(request), **form.validated_data)
         return self._out(job)
 
     def destroy(self, request, pk=None):
-        services.job_delete(job=self.get_object(), actor=request.user)
+        services.job_delete(job=self.get_object(), actor=caller(request))
         return Response(status=status.HTTP_204_NO_CONTENT)
 
     @extend_schema(request=None, responses={200: JobDetailSerializer})
     @action(detail=True, methods=["post"])
     def pause(self, request, pk=None):
-        return self._out(services.job_pause(job=self.get_object(), actor=request.user))
+        return self._out(services.job_pause(job=self.get_object(), actor=caller(request)))
 
     @extend_schema(request=None, responses={200: JobDetailSerializer})
     @action(detail=True, methods=["post"])
     def resume(self, request, pk=None):
-        return self._out(services.job_resume(job=self.get_object(), actor=request.user))
+        return self._out(services.job_resume(job=self.get_object(), actor=caller(request)))
 
     @extend_schema(request=None, responses={200: JobDetailSerializer})
     @action(detail=True, methods=["post"])
     def cancel(self, request, pk=None):
-        return self._out(services.job_cancel(job=self.get_object(), actor=request.user))
+        return self._out(services.job_cancel(job=self.get_object(), actor=caller(request)))
 
     @extend_schema(request=None, responses={202: JobRunSerializer})
     @action(detail=True, methods=["post"])
     def run(self, request, pk=None):
-        run = services.job_run_now(job=self.get_object(), actor=request.user)
+        run = services.job_run_now(job=self.get_object(), actor=caller(request))
         run.refresh_from_db()  # eager workers (tests) may have run it already
         return Response(JobRunSerializer(run).data, status=status.HTTP_202_ACCEPTED)
 

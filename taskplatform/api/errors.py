@@ -75,7 +75,8 @@ def database_unavailable(exc: BaseException | None) -> bool:
     """
     if isinstance(exc, (OperationalError, InterfaceError)):
         return True
-    driver = connections["default"].Database  # should one escape Django's wrapper
+    # should one escape Django's wrapper (every backend sets .Database; the base class doesn't say)
+    driver = connections["default"].Database  # type: ignore[attr-defined]
     return isinstance(exc, (driver.OperationalError, driver.InterfaceError))
 
 
@@ -128,8 +129,9 @@ def _from_api_exception(exc: exceptions.APIException) -> Response:
     response = Response(envelope(code, _message_for(exc, code), details), status=status_code)
     if status_code == 401:
         response["WWW-Authenticate"] = getattr(exc, "auth_header", None) or 'Bearer realm="api"'
-    if getattr(exc, "wait", None) is not None:
-        response["Retry-After"] = str(max(1, int(exc.wait + 0.999)))
+    wait = getattr(exc, "wait", None)  # Throttled's seconds to wait
+    if wait is not None:
+        response["Retry-After"] = str(max(1, int(wait + 0.999)))
     return response
 
 

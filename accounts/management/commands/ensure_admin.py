@@ -41,4 +41,5 @@ class Command(BaseCommand):
         if credentials.exists():
             self.stdout.write(credentials.read_text().rstrip())
         else:
-            self.stdout.write(f"email: {existing.email} (password: the one you set)")
+            admin_email = existing.email if existing is not None else email
+            self.stdout.write(f"email: {admin_email} (password: the one you set)")
