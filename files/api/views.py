@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import base64
-from typing import TYPE_CHECKING, Any, cast
+from typing import Any
 
 from django.conf import settings
 from django.http import FileResponse, HttpResponseBase, HttpResponseNotModified
@@ -13,24 +13,16 @@ from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.negotiation import BaseContentNegotiation
 from rest_framework.parsers import MultiPartParser
-from rest_framework.request import Request
 from rest_framework.response import Response
 
 from files import services
 from files.models import StoredFile
 from files.selectors import file_list
 from files.uploads import upload_receive
+from taskplatform.api.caller import caller
 
 from .filters import FileFilter
 from .serializers import FileSerializer, FileUploadSerializer, VerificationSerializer
-
-if TYPE_CHECKING:
-    from accounts.models import User
-
-
-def _caller(request: Request) -> User:
-    """The signed-in user: every endpoint here requires one (IsAuthenticated by default)."""
-    return cast("User", request.user)
 
 
 def _repr_digest(hex_digest: str) -> str:
@@ -67,7 +59,7 @@ class FileViewSet(
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
             return StoredFile.objects.none()
-        return file_list(user=_caller(self.request))
+        return file_list(user=caller(self.request))
 
     @extend_schema(
         request={"multipart/form-data": FileUploadSerializer},
@@ -85,7 +77,7 @@ class FileViewSet(
             form = FileUploadSerializer(data=fields)
             form.is_valid(raise_exception=True)
             stored = services.file_store(
-                owner=request.user,
+                owner=caller(request),
                 upload=form.validated_data["file"],  # received.file, now known to be there
                 sha256=received.sha256,
                 head=received.head,
@@ -99,7 +91,7 @@ class FileViewSet(
         )
 
     def perform_destroy(self, instance):
-        services.file_delete(file=instance, actor=_caller(self.request))
+        services.file_delete(file=instance, actor=caller(self.request))
 
     @extend_schema(
         request=None,
@@ -130,5 +122,5 @@ class FileViewSet(
     @extend_schema(request=None, responses={200: VerificationSerializer})
     @action(detail=True, methods=["post"])
     def verify(self, request, pk=None):
-        verification = services.file_verify(file=self.get_object(), actor=request.user)
+        verification = services.file_verify(file=self.get_object(), actor=caller(request))
         return Response(VerificationSerializer(verification).data)

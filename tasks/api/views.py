@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, cast
-
 from django.db.models import F, OrderBy
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import extend_schema
@@ -12,6 +10,7 @@ from rest_framework.decorators import action
 from rest_framework.filters import OrderingFilter
 from rest_framework.response import Response
 
+from taskplatform.api.caller import caller
 from tasks import selectors, services
 from tasks.models import Priority, Task
 
@@ -23,9 +22,6 @@ from .serializers import (
     TaskStatsSerializer,
     TaskWriteSerializer,
 )
-
-if TYPE_CHECKING:
-    from accounts.models import User
 
 # what PUT resets a field to when the body leaves it out
 PUT_DEFAULTS = {
@@ -75,7 +71,7 @@ class TaskViewSet(viewsets.ModelViewSet):
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
             return Task.objects.none()
-        return selectors.task_list(user=cast("User", self.request.user))  # signed in: always
+        return selectors.task_list(user=caller(self.request))
 
     def list(self, request):
         page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
@@ -98,7 +94,7 @@ class TaskViewSet(viewsets.ModelViewSet):
     def create(self, request):
         form = TaskWriteSerializer(data=request.data)
         form.is_valid(raise_exception=True)
-        task = services.task_create(owner=request.user, **form.validated_data)
+        task = services.task_create(owner=caller(request), **form.validated_data)
         return self._out(task, status.HTTP_201_CREATED)
 
     @extend_schema(request=TaskWriteSerializer, responses={200: TaskSerializer})
@@ -107,7 +103,7 @@ class TaskViewSet(viewsets.ModelViewSet):
         form = TaskWriteSerializer(data=request.data, partial=partial)
         form.is_valid(raise_exception=True)
         changes = form.validated_data if partial else {**PUT_DEFAULTS, **form.validated_data}
-        task = services.task_update(task=task, actor=request.user, **changes)
+        task = services.task_update(task=task, actor=caller(request), **changes)
         return self._out(task)
 
     @extend_schema(request=TaskWriteSerializer, responses={200: TaskSerializer})
@@ -115,7 +111,7 @@ class TaskViewSet(viewsets.ModelViewSet):
         return self.update(request, pk=pk, partial=True)
 
     def destroy(self, request, pk=None):
-        services.task_delete(task=self.get_object(), actor=request.user)
+        services.task_delete(task=self.get_object(), actor=caller(request))
         return Response(status=status.HTTP_204_NO_CONTENT)
 
     @extend_schema(request=AttachmentSerializer, responses={201: FileSummarySerializer})
@@ -124,7 +120,7 @@ class TaskViewSet(viewsets.ModelViewSet):
         form = AttachmentSerializer(data=request.data)
         form.is_valid(raise_exception=True)
         stored = services.task_attachment_add(
-            task=self.get_object(), actor=request.user, file_id=form.validated_data["file_id"]
+            task=self.get_object(), actor=caller(request), file_id=form.validated_data["file_id"]
         )
         return Response(FileSummarySerializer(stored).data, status=status.HTTP_201_CREATED)
 
@@ -132,11 +128,11 @@ class TaskViewSet(viewsets.ModelViewSet):
     @action(detail=True, methods=["delete"], url_path="attachments/<id:file_id>")
     def detach(self, request, pk=None, file_id=None):
         services.task_attachment_remove(
-            task=self.get_object(), actor=request.user, file_id=int(file_id)
+            task=self.get_object(), actor=caller(request), file_id=int(file_id)
         )
         return Response(status=status.HTTP_204_NO_CONTENT)
 
     @extend_schema(responses={200: TaskStatsSerializer})
     @action(detail=False, methods=["get"], filter_backends=[], pagination_class=None)
     def stats(self, request):
-        return Response(TaskStatsSerializer(selectors.task_stats(user=request.user)).data)
+        return Response(TaskStatsSerializer(selectors.task_stats(user=caller(request))).data)
