@@ -3,7 +3,8 @@ from __future__ import annotations
 import pytest
 
 from audit.models import AuditEvent
-from notifications.models import Notification
+
+from .factories import NotificationFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -19,20 +20,9 @@ DEFAULTS = {
 }
 
 
-def make(user, **fields):
-    return Notification.objects.create(
-        user=user,
-        to_email=user.email,
-        kind=fields.pop("kind", "reminder"),
-        subject="s",
-        body_text="t",
-        **fields,
-    )
-
-
 def test_history_lists_only_my_notifications(user_client, staff_client, user, other_user):
-    mine = make(user)
-    make(other_user)
+    mine = NotificationFactory(user=user)
+    NotificationFactory(user=other_user)
     body = user_client.get(URL).json()
     assert [row["id"] for row in body["results"]] == [mine.pk]
     assert set(body["results"][0]) == {
@@ -49,8 +39,8 @@ def test_history_lists_only_my_notifications(user_client, staff_client, user, ot
 
 
 def test_history_filters_by_status_and_kind(user_client, user):
-    sent = make(user, status="sent", kind="welcome")
-    failed = make(user, status="failed")
+    sent = NotificationFactory(user=user, status="sent", kind="welcome")
+    failed = NotificationFactory(user=user, status="failed")
     assert [r["id"] for r in user_client.get(URL, {"status": "failed"}).json()["results"]] == [
         failed.pk
     ]
@@ -63,7 +53,7 @@ def test_history_filters_by_status_and_kind(user_client, user):
 
 
 def test_detail_trio(user_client, other_client, staff_client, user):
-    notification = make(user)
+    notification = NotificationFactory(user=user)
     assert user_client.get(f"{URL}{notification.pk}/").status_code == 200
     assert other_client.get(f"{URL}{notification.pk}/").status_code == 404
     assert staff_client.get(f"{URL}{notification.pk}/").status_code == 404
@@ -72,11 +62,11 @@ def test_detail_trio(user_client, other_client, staff_client, user):
 def test_the_list_runs_a_constant_number_of_queries(
     user_client, user, django_assert_max_num_queries
 ):
-    make(user)
+    NotificationFactory(user=user)
     with django_assert_max_num_queries(3):
         user_client.get(URL)
     for _ in range(49):
-        make(user)
+        NotificationFactory(user=user)
     with django_assert_max_num_queries(3):
         assert len(user_client.get(URL, {"page_size": 50}).json()["results"]) == 50
 

@@ -11,6 +11,8 @@ from django.core.management import CommandError, call_command
 from audit.models import AuditEvent
 from notifications.models import Notification
 
+from .factories import NotificationFactory
+
 pytestmark = pytest.mark.django_db
 
 WEBHOOK = "/webhooks/anymail/sendgrid/tracking/"
@@ -25,15 +27,7 @@ def webhook_secret(settings):
 
 @pytest.fixture
 def sent(user):
-    return Notification.objects.create(
-        user=user,
-        to_email=user.email,
-        kind="reminder",
-        subject="s",
-        body_text="t",
-        status=Status.SENT,
-        provider_message_id="anymail-123",
-    )
+    return NotificationFactory(user=user, status=Status.SENT, provider_message_id="anymail-123")
 
 
 def post_events(client, events, auth):
