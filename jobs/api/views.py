@@ -8,6 +8,7 @@ from drf_spectacular.utils import extend_schema
 from rest_framework import status, viewsets
 from rest_framework.decorators import action
 from rest_framework.filters import OrderingFilter
+from rest_framework.generics import GenericAPIView
 from rest_framework.response import Response
 
 from jobs import selectors, services
@@ -23,16 +24,21 @@ from .serializers import (
 )
 
 
-class JobViewSet(viewsets.ModelViewSet):
+class JobListing(GenericAPIView):
+    """How job lists are filtered, ordered and looked up: the owner's and the operators'."""
+
+    filter_backends = [DjangoFilterBackend, OrderingFilter]
+    ordering_fields = ["created_at", "next_run_at", "name"]
+    ordering = ["-created_at", "-id"]
+    lookup_value_converter = "id"
+
+
+class JobViewSet(JobListing, viewsets.ModelViewSet):
     """The caller's jobs (another user's job answers 404)."""
 
     queryset = Job.objects.none()  # for the schema; requests use get_queryset
     serializer_class = JobSerializer
     filterset_class = JobFilter
-    filter_backends = [DjangoFilterBackend, OrderingFilter]
-    ordering_fields = ["created_at", "next_run_at", "name"]
-    ordering = ["-created_at", "-id"]
-    lookup_value_converter = "id"
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]
 
     def get_queryset(self):

@@ -13,6 +13,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts import services as accounts
+from jobs.api.views import JobListing
 from jobs.models import Job
 from operations.selectors import platform_stats, users_with_counts
 from operations.services import admin_job_cancel
@@ -65,17 +66,13 @@ class AdminUserViewSet(
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-class AdminJobViewSet(viewsets.ReadOnlyModelViewSet):
+class AdminJobViewSet(JobListing, viewsets.ReadOnlyModelViewSet):
     """Every user's jobs; POST `{id}/cancel/` cancels one."""
 
     permission_classes = [StaffWithModelPermissions]
     required_perms = {"POST": ["jobs.change_job"]}
     serializer_class = AdminJobSerializer
     filterset_class = AdminJobFilter
-    filter_backends = [DjangoFilterBackend, OrderingFilter]
-    ordering_fields = ["created_at", "next_run_at", "name"]
-    ordering = ["-created_at", "-id"]
-    lookup_value_converter = "id"
     queryset = Job.objects.select_related("owner", "crontab", "interval", "clocked", "last_run")
 
     @extend_schema(request=None, responses={200: AdminJobSerializer})
