@@ -38,7 +38,12 @@ def held_by_another_process(key: str):
             autocommit=True,
         ) as other:
             other.execute("SELECT pg_advisory_lock(hashtextextended(%s, 0))", [key])
-            yield
+            try:
+                yield
+            finally:
+                # freed now: a closed connection's locks go when its backend exits, a moment
+                # after the close returns (the next check could still see them held)
+                other.execute("SELECT pg_advisory_unlock(hashtextextended(%s, 0))", [key])
     else:
         path = Path(settings.VAR_DIR) / "locks" / hashlib.sha256(key.encode()).hexdigest()[:32]
         path.parent.mkdir(parents=True, exist_ok=True)
