@@ -638,7 +638,8 @@ def smoke(work: Path, venv: Path, procs: Processes) -> None:
         timeout=60,
         user=user,
     )
-    # docs/operations.md, Running in production: `docker compose run --rm web python manage.py createsuperuser`
+    # docs/operations.md, Running in production:
+    # `docker compose run --rm web python manage.py createsuperuser`
     admin_email, admin_password = "admin@example.com", secrets.token_urlsafe(18)
     procs.run(
         "createsuperuser",

@@ -15,13 +15,13 @@ from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 from rest_framework_simplejwt.tokens import RefreshToken
 
-from audit.services import record
+from audit.services import audit_record
 from files.selectors import file_usage
 from files.services import blobs_delete
 from jobs.selectors import job_count
 from jobs.services import jobs_stop_for_owner
 from notifications.kinds import Kind
-from notifications.services import notify
+from notifications.services import notification_create
 from taskplatform.exceptions import ApplicationError
 from tasks.selectors import task_count
 
@@ -72,8 +72,10 @@ def user_register(*, email: str, password: str, full_name: str = "") -> User:
             code="validation_error",
             details={"email": ["A user with this email already exists."]},
         ) from None
-    record(actor=candidate, action="user.registered", target=candidate)
-    notify(user=candidate, kind=Kind.WELCOME, context={}, idempotency_key=f"welcome:{candidate.pk}")
+    audit_record(actor=candidate, action="user.registered", target=candidate)
+    notification_create(
+        user=candidate, kind=Kind.WELCOME, context={}, idempotency_key=f"welcome:{candidate.pk}"
+    )
     return candidate
 
 
@@ -81,13 +83,13 @@ def user_login(*, email: str, password: str, request: HttpRequest | None = None)
     """Tokens for valid credentials. Failures say the same whether or not the email exists."""
     user = authenticate(request, email=normalize_email(email), password=password)
     if user is None:
-        record(action="user.login_failed", details={"email": normalize_email(email)[:254]})
+        audit_record(action="user.login_failed", details={"email": normalize_email(email)[:254]})
         raise ApplicationError(INVALID_CREDENTIALS, code="invalid_credentials")
     with transaction.atomic():
         tokens = _issue_tokens(user)
         user.last_login = timezone.now()
         user.save(update_fields=["last_login"])
-        record(actor=user, action="user.login", target=user)
+        audit_record(actor=user, action="user.login", target=user)
     return tokens
 
 
@@ -132,7 +134,7 @@ def user_logout(*, user: User, refresh: str) -> None:
             details={"refresh": ["This token does not belong to you."]},
         )
     token.blacklist()
-    record(actor=user, action="user.logout", target=user)
+    audit_record(actor=user, action="user.logout", target=user)
 
 
 def _blacklist_all_refresh_tokens(user: User) -> int:
@@ -160,7 +162,7 @@ def user_password_change(*, user: User, current_password: str, new_password: str
     user.set_password(new_password)
     user.save(update_fields=["password"])
     revoked = _blacklist_all_refresh_tokens(user)
-    record(
+    audit_record(
         actor=user,
         action="user.password_changed",
         target=user,
@@ -180,7 +182,7 @@ def user_profile_update(
             setattr(user, field, value)
     if changed:
         user.save(update_fields=list(changed))
-        record(actor=actor, action="user.updated", target=user, details={"changed": changed})
+        audit_record(actor=actor, action="user.updated", target=user, details={"changed": changed})
     return user
 
 
@@ -209,7 +211,7 @@ def user_deactivate(*, user: User, actor: User | None) -> User:
     user.save(update_fields=["is_active"])
     revoked = _blacklist_all_refresh_tokens(user)
     stopped = jobs_stop_for_owner(owner=user)
-    record(
+    audit_record(
         actor=actor,
         action="admin.user_deactivated",
         target=user,
@@ -229,7 +231,7 @@ def user_activate(*, user: User, actor: User | None) -> User:
         return user
     user.is_active = True
     user.save(update_fields=["is_active"])
-    record(actor=actor, action="admin.user_activated", target=user)
+    audit_record(actor=actor, action="admin.user_activated", target=user)
     return user
 
 
@@ -254,7 +256,7 @@ def user_delete(*, user: User, actor: User | None) -> dict[str, int]:
         "files": len(files.keys),
         "bytes": files.bytes,
     }
-    record(
+    audit_record(
         actor=actor,
         action="admin.user_deleted",
         target=user,

@@ -1,1 +1,1 @@
-"""audit: an append-only record of key actions. Write with `audit.services.record(...)`."""
+"""audit: an append-only record of key actions. Write with `audit.services.audit_record(...)`."""

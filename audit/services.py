@@ -11,7 +11,7 @@ from taskplatform.context import current_client_ip, current_request_id
 from .models import AuditEvent
 
 
-def record(
+def audit_record(
     *,
     actor: Any = None,
     action: str,

@@ -1,11 +1,11 @@
 """Email delivery rate: the notifications pipeline against raw smtplib, same run.
 
 A local aiosmtpd server counts messages. The baseline sends N messages with smtplib over
-one connection. Then N notifications are created with notify() (rendered, stored, handed to
-the senders after each commit) and a real Celery worker (prefork, 2 processes) delivers
-them: the clock runs from the worker being ready until the server has received all N.
-Prints both rates and the ratio (goal >= 0.5), and checks every notification was sent
-exactly once.
+one connection. Then N notifications are created with notification_create() (rendered,
+stored, handed to the senders after each commit) and a real Celery worker (prefork, 2
+processes) delivers them: the clock runs from the worker being ready until the server has
+received all N. Prints both rates and the ratio (goal >= 0.5), and checks every
+notification was sent exactly once.
 
     .venv/bin/python benchmarks/email_delivery.py [--count 2000]
 
@@ -91,7 +91,7 @@ def main() -> None:
         from notifications.kinds import Kind
         from notifications.models import Notification
         from notifications.rendering import render
-        from notifications.services import notify
+        from notifications.services import notification_create
         from taskplatform.celery import app as celery_app
 
         user, _ = User.objects.get_or_create(email="bench@example.com")
@@ -125,7 +125,7 @@ def main() -> None:
             started = time.perf_counter()
             for i in range(n):
                 with transaction.atomic():
-                    notify(
+                    notification_create(
                         user=user,
                         kind=Kind.REMINDER,
                         context={"message": "benchmark"},
@@ -205,7 +205,7 @@ def main() -> None:
         f"   ({pipeline_rate / built_rate:.2f} against the second baseline)"
     )
     print(
-        f"creating them        {statistics.median(create_rates):8.0f} notify()/s "
+        f"creating them        {statistics.median(create_rates):8.0f} notification_create()/s "
         "(render + row + publish)"
     )
     print(f"exactly once         every round: {n} sent, {n} received, 0 duplicates")

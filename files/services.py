@@ -14,7 +14,7 @@ from django.core.files.storage import default_storage
 from django.db import transaction
 from django.utils import timezone
 
-from audit.services import record
+from audit.services import audit_record
 from taskplatform.exceptions import ApplicationError
 
 from .models import StoredFile, new_storage_key
@@ -96,7 +96,7 @@ def file_store(
                 sha256=sha256,
                 storage_key=key,
             )
-            record(
+            audit_record(
                 actor=owner,
                 action="file.uploaded",
                 target=stored,
@@ -146,7 +146,7 @@ def file_verify(*, file: StoredFile, actor: User | None) -> Verification:
         if ok:
             StoredFile.objects.filter(pk=file.pk).update(verified_at=checked_at)
             file.verified_at = checked_at
-            record(actor=actor, action="file.verified", target=file)
+            audit_record(actor=actor, action="file.verified", target=file)
         else:
             log.error(
                 "file %s is corrupted: expected sha256 %s, found %s",
@@ -154,7 +154,7 @@ def file_verify(*, file: StoredFile, actor: User | None) -> Verification:
                 file.sha256,
                 actual or "no blob",
             )
-            record(
+            audit_record(
                 actor=actor,
                 action="file.corrupted",
                 target=file,
@@ -191,7 +191,7 @@ def file_delete(*, file: StoredFile, actor: User) -> None:
     The blob goes last, inside the transaction: if storage refuses, the row delete is
     rolled back and the file is still whole (the caller gets a 503 and can retry).
     """
-    record(
+    audit_record(
         actor=actor,
         action="file.deleted",
         target=file,

@@ -21,7 +21,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from audit.services import record
+from audit.services import audit_record
 from jobs.models import Job, JobRun
 from taskplatform import outbox
 
@@ -83,7 +83,7 @@ def _set_aside(job: Job, exc: Exception) -> None:
     log.exception("job %s: schedule can't be evaluated; pausing it", job.pk)
     job.status = Job.Status.PAUSED
     job.updated_at = timezone.now()
-    record(
+    audit_record(
         action="job.auto_paused",
         target=job,
         details={

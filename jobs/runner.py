@@ -16,10 +16,10 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from audit.services import record
+from audit.services import audit_record
 from jobs.models import Job, JobRun
 from notifications.kinds import Kind as NotificationKind
-from notifications.services import notify
+from notifications.services import notification_create
 from taskplatform import liveness, outbox
 
 from . import kinds
@@ -120,9 +120,9 @@ def _succeed(run: JobRun, result: Any) -> str | None:
         return None
     job = run.job
     Job.objects.filter(pk=job.pk).update(consecutive_failures=0, last_run=run, updated_at=now)
-    record(action="job.run_succeeded", target=job, details=_details(run))
+    audit_record(action="job.run_succeeded", target=job, details=_details(run))
     if "succeeded" in job.notify_on:
-        notify(
+        notification_create(
             user=job.owner,
             kind=NotificationKind.JOB_SUCCEEDED,
             context={"job": job, "run": run, "summary": _summary(result)},
@@ -155,24 +155,26 @@ def _fail(run: JobRun, error: str, *, retry: bool) -> str | None:
             retry_of_id=run.first_run_id,
         )
         details["retry_run_id"] = retry_run.pk
-        record(action="job.run_retrying", target=job, details=details)
+        audit_record(action="job.run_retrying", target=job, details=details)
         job.save(update_fields=["last_run", "updated_at"])
         return status
     job.consecutive_failures += 1
-    record(action="job.run_failed", target=job, details=details)
+    audit_record(action="job.run_failed", target=job, details=details)
     context = {"job": job, "run": run, "error": error, "failures": job.consecutive_failures}
     limit = settings.JOBS_MAX_CONSECUTIVE_FAILURES
     if job.status == Job.Status.ACTIVE and job.consecutive_failures >= limit:
         job.status = Job.Status.PAUSED
-        record(action="job.auto_paused", target=job, details={"failures": job.consecutive_failures})
-        notify(
+        audit_record(
+            action="job.auto_paused", target=job, details={"failures": job.consecutive_failures}
+        )
+        notification_create(
             user=job.owner,
             kind=NotificationKind.JOB_PAUSED,
             context=context,
             idempotency_key=f"job-run:{run.pk}:paused",
         )
     elif "failed" in job.notify_on:
-        notify(
+        notification_create(
             user=job.owner,
             kind=NotificationKind.JOB_FAILED,
             context=context,

@@ -17,10 +17,10 @@ from typing import TYPE_CHECKING, Any
 from django.db import transaction
 from django.utils import timezone as django_timezone
 
-from audit.services import record
+from audit.services import audit_record
 from jobs.models import Job, JobRun
 from notifications.kinds import Kind as NotificationKind
-from notifications.services import notify
+from notifications.services import notification_create
 from taskplatform.exceptions import ApplicationError
 from taskplatform.timezones import zone_check
 
@@ -80,14 +80,14 @@ def job_create(
         next_run_at=data.next_run_at,
         **beat_row(data.schedule, data.timezone),
     )
-    record(
+    audit_record(
         actor=actor or owner,
         action="job.created",
         target=job,
         details={"kind": job.kind, "schedule": data.schedule.as_dict(), "timezone": job.timezone},
     )
     if "created" in job.notify_on:
-        notify(
+        notification_create(
             user=owner,
             kind=NotificationKind.JOB_CREATED,
             context={"job": job},
@@ -157,7 +157,7 @@ def job_update(
         if job.status == Status.COMPLETED:
             job.status = Status.ACTIVE  # a finished one-off given a new time runs again
     job.save()
-    record(actor=actor, action="job.updated", target=job, details={"changed": changed})
+    audit_record(actor=actor, action="job.updated", target=job, details={"changed": changed})
     return job
 
 
@@ -168,7 +168,7 @@ def job_pause(*, job: Job, actor: User | None) -> Job:
         raise _conflict("Only an active job can be paused.")
     job.status = Status.PAUSED
     job.save(update_fields=["status", "updated_at"])
-    record(actor=actor, action="job.paused", target=job)
+    audit_record(actor=actor, action="job.paused", target=job)
     return job
 
 
@@ -190,7 +190,7 @@ def job_resume(*, job: Job, actor: User | None) -> Job:
     job.consecutive_failures = 0
     job.save(update_fields=["status", "next_run_at", "consecutive_failures", "updated_at"])
     details = {"next_run_at": _iso(next_run_at)}
-    record(actor=actor, action="job.resumed", target=job, details=details)
+    audit_record(actor=actor, action="job.resumed", target=job, details=details)
     return job
 
 
@@ -207,13 +207,13 @@ def job_cancel(*, job: Job, actor: User | None) -> Job:
         status=JobRun.Status.CANCELLED, finished_at=_now(), updated_at=_now()
     )
     details = {"queued_runs_cancelled": dropped}
-    record(actor=actor, action="job.cancelled", target=job, details=details)
+    audit_record(actor=actor, action="job.cancelled", target=job, details=details)
     return job
 
 
 @transaction.atomic
 def job_delete(*, job: Job, actor: User | None) -> None:
-    record(
+    audit_record(
         actor=actor,
         action="job.deleted",
         target=job,
@@ -229,7 +229,7 @@ def job_run_now(*, job: Job, actor: User | None) -> JobRun:
     if job.status == Status.CANCELLED:
         raise _conflict("A cancelled job can't run.")
     run = JobRun.objects.create(job=job, trigger=JobRun.Trigger.MANUAL, scheduled_for=_now())
-    record(actor=actor, action="job.run_requested", target=job, details={"run_id": run.pk})
+    audit_record(actor=actor, action="job.run_requested", target=job, details={"run_id": run.pk})
     transaction.on_commit(lambda: job_runs_publish_due(ids=[run.pk]))
     return run
 

@@ -17,7 +17,7 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import CharField, Exists, IntegerField, OuterRef, QuerySet, Value
 from django.utils import timezone
 
-from audit.services import record
+from audit.services import audit_record
 
 from .kinds import PREFERENCE_FOR_KIND, Kind
 from .models import Notification, NotificationPreference
@@ -69,7 +69,7 @@ def preferences_update(
         setattr(preference, field, value)
     if changed:
         preference.save(update_fields=[*changed, "updated_at"])
-        record(
+        audit_record(
             actor=user,
             action="notifications.preferences_updated",
             target=preference,
@@ -87,7 +87,7 @@ def notification_wanted(*, user: User, kind: Kind) -> bool:
 # --- queueing -------------------------------------------------------------------------------
 
 
-def notify(
+def notification_create(
     *,
     user: User | None,
     kind: Kind,
@@ -141,7 +141,7 @@ def notifications_queue_bulk(*, kind: Kind, rows: QuerySet, now: datetime | None
     kind's context loader turns into fresh data right before sending: rows are rendered by
     the sender, not here) and an `idempotency_key` — a row whose key exists is skipped (ON
     CONFLICT DO NOTHING), so the same bulk run twice, or twice at once, queues each once.
-    As with notify(), deactivated users and users whose preferences turn `kind` off get
+    As with notification_create(), deactivated users and users whose preferences turn `kind` off get
     nothing. The rows leave for the senders after commit.
     """
     now = now or timezone.now()
@@ -157,7 +157,7 @@ def notifications_queue_bulk(*, kind: Kind, rows: QuerySet, now: datetime | None
 
 
 def _recipients(kind: Kind, rows: QuerySet) -> QuerySet:
-    """`rows` without the users notify() would skip."""
+    """`rows` without the users notification_create() would skip."""
     rows = rows.filter(
         Exists(get_user_model().objects.filter(pk=OuterRef("user_id"), is_active=True))
     )
@@ -214,7 +214,7 @@ def notification_resend(*, notification: Notification, actor: User) -> Notificat
         sent_at=None,
         updated_at=now,
     )
-    record(actor=actor, action="notification.resent", target=notification)
+    audit_record(actor=actor, action="notification.resent", target=notification)
     transaction.on_commit(lambda: notifications_publish_due(ids=[notification.pk]))
     notification.refresh_from_db()
     return notification
@@ -238,7 +238,7 @@ def notification_track(*, message_id: str, event_type: str, description: str = "
 def email_setup_check(*, to_email: str) -> Notification:
     """Send one test message now, in this process, through the configured backend."""
     with transaction.atomic():
-        notification = notify(user=None, kind=Kind.TEST_EMAIL, to_email=to_email)
+        notification = notification_create(user=None, kind=Kind.TEST_EMAIL, to_email=to_email)
         if notification is None:  # pragma: no cover - no user, so no preference to say no
             raise RuntimeError("the test email was not queued")
         # claimed before commit: the worker's copy of the message will find nothing to do

@@ -12,7 +12,7 @@ from django_celery_beat.models import ClockedSchedule
 from rest_framework_simplejwt.token_blacklist.models import OutstandingToken
 
 from audit.models import AuditEvent
-from audit.services import record
+from audit.services import audit_record
 from jobs.models import Job, JobRun
 from notifications.models import Notification
 
@@ -83,5 +83,5 @@ def prune(
                 progress(name, len(ids))
         counts[name] = deleted
     if not dry_run:
-        record(action="ops.pruned", details={"deleted": counts, "policy": policy.__dict__})
+        audit_record(action="ops.pruned", details={"deleted": counts, "policy": policy.__dict__})
     return counts

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.db import transaction
 
-from audit.services import record
+from audit.services import audit_record
 from jobs.models import Job
 from jobs.services import job_cancel
 
@@ -12,7 +12,7 @@ from jobs.services import job_cancel
 @transaction.atomic
 def admin_job_cancel(*, job: Job, actor) -> Job:
     job = job_cancel(job=job, actor=actor)
-    record(
+    audit_record(
         actor=actor, action="admin.job_cancelled", target=job, details={"owner": job.owner.email}
     )
     return job

@@ -16,7 +16,7 @@ from django.core.mail import mail_admins
 from django.db import transaction
 from django.utils import timezone
 
-from audit.services import record
+from audit.services import audit_record
 from jobs.models import JobRun
 from notifications.models import Notification
 from taskplatform.health import readiness
@@ -63,7 +63,7 @@ def health_watch() -> dict:
         state.save()
         if changed:
             action = "ops.health_recovered" if healthy else "ops.health_failing"
-            record(action=action, target=state, details={"problems": problems})
+            audit_record(action=action, target=state, details={"problems": problems})
     if changed:
         _tell_admins(healthy, problems)
     return {"healthy": healthy, "problems": problems, "changed": changed}

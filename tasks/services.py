@@ -10,10 +10,10 @@ from django.db import transaction
 from django.db.models.functions import Lower
 from django.utils import timezone
 
-from audit.services import record
+from audit.services import audit_record
 from files.models import StoredFile
 from notifications.kinds import Kind
-from notifications.services import notify
+from notifications.services import notification_create
 from taskplatform.exceptions import ApplicationError
 
 from .models import Priority, Tag, Task
@@ -61,9 +61,9 @@ def _announce_assignment(task: Task, actor: User, previous: User | None) -> None
         "to": getattr(task.assignee, "email", None),
     }
     action = "task.unassigned" if task.assignee is None else "task.assigned"
-    record(actor=actor, action=action, target=task, details=details)
+    audit_record(actor=actor, action=action, target=task, details=details)
     if task.assignee is not None and task.assignee_id != task.owner_id:
-        notify(
+        notification_create(
             user=task.assignee,
             kind=Kind.TASK_ASSIGNED,
             context={"task": task, "assigned_by": actor},
@@ -98,7 +98,7 @@ def task_create(
     task.save()
     if tags:
         task.tags.set(_tags_for(owner, tags))
-    record(actor=owner, action="task.created", target=task, details={"title": task.title})
+    audit_record(actor=owner, action="task.created", target=task, details={"title": task.title})
     _announce_assignment(task, owner, None)
     return task
 
@@ -160,7 +160,7 @@ def task_update(
     if changed:
         _set_completed_at(task, previous_status)
         task.save()
-        record(actor=actor, action="task.updated", target=task, details={"changed": changed})
+        audit_record(actor=actor, action="task.updated", target=task, details={"changed": changed})
         _announce_assignment(task, actor, previous_assignee)
     return task
 
@@ -178,7 +178,7 @@ def _plain(value: Any) -> Any:
 def task_delete(*, task: Task, actor: User) -> None:
     if actor.pk != task.owner_id:
         raise _forbidden("Only the owner can delete this task.")
-    record(actor=actor, action="task.deleted", target=task, details={"title": task.title})
+    audit_record(actor=actor, action="task.deleted", target=task, details={"title": task.title})
     task.delete()
 
 
@@ -194,7 +194,7 @@ def task_attachment_add(*, task: Task, actor: User, file_id: int) -> StoredFile:
             details={"file_id": ["No file with this id belongs to you."]},
         )
     task.attachments.add(stored)
-    record(
+    audit_record(
         actor=actor,
         action="task.attachment_added",
         target=task,
@@ -210,4 +210,6 @@ def task_attachment_remove(*, task: Task, actor: User, file_id: int) -> None:
     if not task.attachments.filter(pk=file_id).exists():
         raise ApplicationError("This file is not attached to the task.", code="not_found")
     task.attachments.remove(file_id)
-    record(actor=actor, action="task.attachment_removed", target=task, details={"file_id": file_id})
+    audit_record(
+        actor=actor, action="task.attachment_removed", target=task, details={"file_id": file_id}
+    )

@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 
 from accounts.models import User
-from audit.services import record
+from audit.services import audit_record
 
 pytestmark = pytest.mark.django_db
 
@@ -33,7 +33,7 @@ def test_admin_can_add_a_user_through_the_form(admin_client):
 
 
 def test_audit_admin_is_read_only(admin_client, user):
-    event = record(actor=user, action="user.login", target=user)
+    event = audit_record(actor=user, action="user.login", target=user)
     assert admin_client.get("/admin/audit/auditevent/").status_code == 200
     assert admin_client.get("/admin/audit/auditevent/", {"q": "user.login"}).status_code == 200
     detail = admin_client.get(f"/admin/audit/auditevent/{event.pk}/change/")

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from audit.services import record
+from audit.services import audit_record
 
 pytestmark = pytest.mark.django_db
 
@@ -12,9 +12,9 @@ URL = "/api/v1/audit-events/"
 @pytest.fixture
 def events(user, other_user):
     return {
-        "mine": record(actor=user, action="user.login", target=user),
-        "theirs": record(actor=other_user, action="user.logout", target=other_user),
-        "system": record(action="user.login_failed", details={"email": "x@example.com"}),
+        "mine": audit_record(actor=user, action="user.login", target=user),
+        "theirs": audit_record(actor=other_user, action="user.logout", target=other_user),
+        "system": audit_record(action="user.login_failed", details={"email": "x@example.com"}),
     }
 
 
@@ -77,11 +77,11 @@ def test_anonymous_gets_401(api_client):
 def test_the_list_runs_a_constant_number_of_queries(
     staff_client, user, django_assert_max_num_queries
 ):
-    record(actor=user, action="user.login")
+    audit_record(actor=user, action="user.login")
     with django_assert_max_num_queries(4):
         staff_client.get(URL)
     for _ in range(50):
-        record(actor=user, action="user.login")
+        audit_record(actor=user, action="user.login")
     with django_assert_max_num_queries(4):
         assert len(staff_client.get(URL, {"page_size": 100}).json()["results"]) == 51
 

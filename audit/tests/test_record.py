@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 
 from audit.models import AppendOnlyError, AuditEvent
-from audit.services import record
+from audit.services import audit_record
 from taskplatform.context import client_ip_var, request_id_var
 
 pytestmark = pytest.mark.django_db
@@ -12,7 +12,7 @@ pytestmark = pytest.mark.django_db
 def test_record_captures_actor_target_ip_and_request_id(user):
     tokens = (request_id_var.set("req-123"), client_ip_var.set("203.0.113.9"))
     try:
-        event = record(actor=user, action="user.login", target=user, details={"k": "v"})
+        event = audit_record(actor=user, action="user.login", target=user, details={"k": "v"})
     finally:
         request_id_var.reset(tokens[0])
         client_ip_var.reset(tokens[1])
@@ -25,12 +25,12 @@ def test_record_captures_actor_target_ip_and_request_id(user):
 def test_an_anonymous_actor_is_recorded_as_the_system():
     from django.contrib.auth.models import AnonymousUser
 
-    event = record(actor=AnonymousUser(), action="user.login_failed")
+    event = audit_record(actor=AnonymousUser(), action="user.login_failed")
     assert event.actor is None and event.actor_email == "" and "system" in str(event)
 
 
 def test_events_cannot_be_changed_or_deleted_through_the_orm(user):
-    event = record(actor=user, action="user.login")
+    event = audit_record(actor=user, action="user.login")
     event.action = "user.logout"
     with pytest.raises(AppendOnlyError):
         event.save()
@@ -44,7 +44,7 @@ def test_events_cannot_be_changed_or_deleted_through_the_orm(user):
 
 
 def test_deleting_the_actor_keeps_the_event_and_the_email(user):
-    event = record(actor=user, action="user.login")
+    event = audit_record(actor=user, action="user.login")
     email = user.email
     user.delete()
     event = AuditEvent.objects.get(pk=event.pk)

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 from rest_framework import serializers
 
 from notifications.kinds import Kind
-from notifications.services import notify
+from notifications.services import notification_create
 from taskplatform.models import MAX_ID
 from tasks.models import Task
 
@@ -31,7 +31,7 @@ class Params(serializers.Serializer):
 def execute(job: Job, job_run: JobRun) -> dict:
     task_id = job.params.get("task_id")
     task = Task.objects.filter(pk=task_id, owner_id=job.owner_id).first() if task_id else None
-    notification = notify(
+    notification = notification_create(
         user=job.owner,
         kind=Kind.REMINDER,
         context={"message": job.params.get("message", ""), "task": task, "job": job},

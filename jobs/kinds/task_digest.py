@@ -10,7 +10,7 @@ from django.utils import timezone
 from rest_framework import serializers
 
 from notifications.kinds import Kind
-from notifications.services import notify
+from notifications.services import notification_create
 from tasks.models import Task
 
 if TYPE_CHECKING:
@@ -41,7 +41,7 @@ def execute(job: Job, job_run: JobRun) -> dict:
         counts[name] = queryset.count()
         context[name] = list(queryset.only("title", "due_at", "priority")[:LISTED])
         context[f"{name}_count"] = counts[name]
-    notification = notify(
+    notification = notification_create(
         user=job.owner,
         kind=Kind.TASK_DIGEST,
         context=context,

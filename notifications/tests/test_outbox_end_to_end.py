@@ -25,7 +25,9 @@ pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.e2e]
 
 def test_a_notification_reaches_a_real_smtp_server_once(smtp_server, real_worker, user):
     with transaction.atomic():
-        services.notify(user=user, kind=Kind.REMINDER, context={"message": "end to end"})
+        services.notification_create(
+            user=user, kind=Kind.REMINDER, context={"message": "end to end"}
+        )
     assert wait_for(lambda: len(smtp_server.messages) == 1)
     notification = Notification.objects.get()
     assert wait_for(lambda: Notification.objects.get().status == Notification.Status.SENT)
@@ -48,7 +50,7 @@ def test_nothing_is_lost_when_the_broker_is_down(
     recipients = [f"outage{n}@example.com" for n in range(5)]
     for address in recipients:
         with transaction.atomic():
-            services.notify(
+            services.notification_create(
                 user=user, kind=Kind.REMINDER, context={"message": address}, to_email=address
             )
     assert set(Notification.objects.values_list("status", flat=True)) == {"queued"}

@@ -32,14 +32,16 @@ def later(seconds: float) -> object:
 
 def notify_now(django_capture_on_commit_callbacks, **kwargs):
     with django_capture_on_commit_callbacks(execute=True):
-        return services.notify(**kwargs)
+        return services.notification_create(**kwargs)
 
 
 def test_notify_stores_the_rendered_message_and_sends_it_after_commit(
     user, django_capture_on_commit_callbacks
 ):
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
-        notification = services.notify(user=user, kind=Kind.REMINDER, context={"message": "Hi"})
+        notification = services.notification_create(
+            user=user, kind=Kind.REMINDER, context={"message": "Hi"}
+        )
     assert notification.status == Status.QUEUED and mail.outbox == []
     assert len(callbacks) == 1
     callbacks[0]()

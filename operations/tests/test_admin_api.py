@@ -76,10 +76,10 @@ def test_deactivating_kills_tokens_pauses_jobs_and_blocks_login(
     event = AuditEvent.objects.get(action="admin.user_deactivated")
     assert event.details == {"refresh_tokens_revoked": 1, "jobs_paused": 1, "runs_cancelled": 1}
     assert JobRun.objects.get(pk=queued.pk).status == "cancelled"
-    from notifications.services import notify
+    from notifications.services import notification_create
 
     user.refresh_from_db()
-    assert notify(user=user, kind="reminder", context={"message": "x"}) is None
+    assert notification_create(user=user, kind="reminder", context={"message": "x"}) is None
 
     # reactivating lets them in again but does not resume jobs silently
     assert (
@@ -132,9 +132,9 @@ def test_deleting_a_user_removes_everything_and_their_blobs(
     JobRun.objects.create(job=job, trigger="manual", scheduled_for=timezone.now())
     Notification.objects.create(user=user, to_email=user.email, kind="welcome", subject="Hi")
     # the user's own audit trail, by them
-    from audit.services import record
+    from audit.services import audit_record
 
-    record(actor=user, action="user.login", target=user)
+    audit_record(actor=user, action="user.login", target=user)
     email = user.email
 
     assert staff_client.delete(f"{API}users/{user.pk}/").status_code == 204

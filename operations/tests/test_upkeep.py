@@ -13,7 +13,7 @@ from rest_framework_simplejwt.token_blacklist.models import OutstandingToken
 from rest_framework_simplejwt.tokens import RefreshToken
 
 from audit.models import AuditEvent
-from audit.services import record
+from audit.services import audit_record
 from jobs.models import JobRun
 from jobs.tests.helpers import make_job
 from notifications.models import Notification
@@ -53,7 +53,7 @@ def history(user):
     OutstandingToken.objects.filter(jti=token["jti"]).update(
         expires_at=timezone.now() - timedelta(days=30)
     )
-    event = record(actor=user, action="user.login", target=user)
+    event = audit_record(actor=user, action="user.login", target=user)
     # audit events can't be updated through the ORM: go around it, as time would
     models.QuerySet.update(
         AuditEvent.objects.filter(pk=event.pk), created_at=timezone.now() - timedelta(days=900)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from audit.models import AuditEvent
-from audit.services import record
+from audit.services import audit_record
 from taskplatform import heartbeat
 from taskplatform.celery import app as celery_app
 from taskplatform.context import request_id_var
@@ -14,7 +14,7 @@ from taskplatform.testing import wait_for
 
 @celery_app.task(name="tests.record_event")
 def record_event(action: str) -> None:
-    record(action=action)
+    audit_record(action=action)
 
 
 @pytest.fixture
