@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import timedelta
+from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.db.models import Count, OuterRef, Q, Subquery, Sum
+from django.db.models import Count, OuterRef, Q, QuerySet, Subquery, Sum
 from django.db.models.functions import Coalesce, TruncDate
 from django.utils import timezone
 
@@ -17,7 +19,7 @@ from tasks.models import Task
 ACTIVE_DAYS = 30
 
 
-def _by(queryset, field: str, choices) -> dict[str, int]:
+def _by(queryset: QuerySet[Any], field: str, choices: Iterable[str]) -> dict[str, int]:
     counts = dict(queryset.values_list(field).annotate(n=Count("pk")).order_by())
     return {value: counts.get(value, 0) for value in choices}
 
@@ -95,11 +97,12 @@ def daily_activity(*, days: int = 14) -> dict:
     }
 
 
-def users_with_counts():
+def users_with_counts() -> QuerySet[Any]:
     """Users with their job and task counts, as correlated subqueries (joining both
-    relations at once would multiply the rows)."""
+    relations at once would multiply the rows). QuerySet[Any]: the rows are users with two
+    annotations (`job_count`, `task_count`) the User type doesn't declare."""
 
-    def count_of(model):
+    def count_of(model: type[Job] | type[Task]) -> Coalesce:
         rows = model.objects.filter(owner=OuterRef("pk")).order_by().values("owner")
         return Coalesce(Subquery(rows.annotate(n=Count("pk")).values("n")[:1]), 0)
 

@@ -9,6 +9,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts import services
+from taskplatform.api.caller import caller
 from taskplatform.api.throttling import (
     ApiRateThrottle,
     LoginRateThrottle,
@@ -79,7 +80,7 @@ class RefreshView(NoStoreView):
 class LogoutView(APIView):
     @extend_schema(request=RefreshSerializer, responses={204: None}, tags=TAGS)
     def post(self, request):
-        services.user_logout(user=request.user, **_valid(RefreshSerializer, request))
+        services.user_logout(user=caller(request), **_valid(RefreshSerializer, request))
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -88,12 +89,12 @@ class MeView(APIView):
 
     @extend_schema(responses={200: UserSerializer}, tags=TAGS)
     def get(self, request):
-        return Response(UserSerializer(request.user).data)
+        return Response(UserSerializer(caller(request)).data)
 
     @extend_schema(request=ProfileUpdateSerializer, responses={200: UserSerializer}, tags=TAGS)
     def patch(self, request):
         changes = _valid(ProfileUpdateSerializer, request)
-        user = services.user_profile_update(user=request.user, actor=request.user, **changes)
+        user = services.user_profile_update(user=caller(request), actor=caller(request), **changes)
         return Response(UserSerializer(user).data)
 
 
@@ -101,6 +102,6 @@ class ChangePasswordView(APIView):
     @extend_schema(request=ChangePasswordSerializer, responses={204: None}, tags=TAGS)
     def post(self, request):
         services.user_password_change(
-            user=request.user, **_valid(ChangePasswordSerializer, request)
+            user=caller(request), **_valid(ChangePasswordSerializer, request)
         )
         return Response(status=status.HTTP_204_NO_CONTENT)

@@ -2,6 +2,7 @@ from rest_framework import viewsets
 
 from audit.models import AuditEvent
 from audit.selectors import audit_event_list
+from taskplatform.api.caller import caller
 
 from .filters import AuditEventFilter
 from .serializers import AuditEventSerializer
@@ -20,4 +21,4 @@ class AuditEventViewSet(viewsets.ReadOnlyModelViewSet):
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
             return AuditEvent.objects.none()
-        return audit_event_list(user=self.request.user)
+        return audit_event_list(user=caller(self.request))

@@ -8,6 +8,7 @@ from rest_framework.views import APIView
 from notifications import services
 from notifications.models import Notification
 from notifications.selectors import notification_list
+from taskplatform.api.caller import caller
 
 from .filters import NotificationFilter
 from .serializers import NotificationSerializer, PreferenceSerializer
@@ -31,7 +32,7 @@ class NotificationViewSet(
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
             return Notification.objects.none()
-        return notification_list(user=self.request.user)
+        return notification_list(user=caller(self.request))
 
 
 class PreferencesView(APIView):
@@ -41,14 +42,14 @@ class PreferencesView(APIView):
 
     @extend_schema(responses={200: PreferenceSerializer}, tags=TAGS)
     def get(self, request):
-        return Response(PreferenceSerializer(services.preferences_get(user=request.user)).data)
+        return Response(PreferenceSerializer(services.preferences_get(user=caller(request))).data)
 
     def _update(self, request, *, partial: bool):
         serializer = PreferenceSerializer(
-            services.preferences_get(user=request.user), data=request.data, partial=partial
+            services.preferences_get(user=caller(request)), data=request.data, partial=partial
         )
         serializer.is_valid(raise_exception=True)
-        preference = services.preferences_update(user=request.user, **serializer.validated_data)
+        preference = services.preferences_update(user=caller(request), **serializer.validated_data)
         return Response(PreferenceSerializer(preference).data)
 
     @extend_schema(request=PreferenceSerializer, responses={200: PreferenceSerializer}, tags=TAGS)

@@ -17,6 +17,7 @@ from jobs.api.views import JobListing
 from jobs.models import Job
 from operations.selectors import platform_stats, users_with_counts
 from operations.services import admin_job_cancel
+from taskplatform.api.caller import caller
 
 from .filters import AdminJobFilter, AdminUserFilter
 from .permissions import StaffWithModelPermissions
@@ -58,11 +59,11 @@ class AdminUserViewSet(
         change = (
             accounts.user_activate if form.validated_data["is_active"] else accounts.user_deactivate
         )
-        change(user=user, actor=request.user)
+        change(user=user, actor=caller(request))
         return Response(AdminUserSerializer(self.get_queryset().get(pk=user.pk)).data)
 
     def destroy(self, request, pk=None):
-        accounts.user_delete(user=self.get_object(), actor=request.user)
+        accounts.user_delete(user=self.get_object(), actor=caller(request))
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -78,7 +79,7 @@ class AdminJobViewSet(JobListing, viewsets.ReadOnlyModelViewSet):
     @extend_schema(request=None, responses={200: AdminJobSerializer})
     @action(detail=True, methods=["post"])
     def cancel(self, request, pk=None):
-        job = admin_job_cancel(job=self.get_object(), actor=request.user)
+        job = admin_job_cancel(job=self.get_object(), actor=caller(request))
         return Response(AdminJobSerializer(self.get_queryset().get(pk=job.pk)).data)
 
 
