@@ -55,17 +55,25 @@ def _email_key(group, request) -> str:
     return str(email).strip().lower()[:254] if email else ""
 
 
-class _RateThrottle(BaseThrottle):
-    """Throttle on each (group, key) of `limits`; the first exhausted one answers 429."""
+def _ip_email_key(group, request) -> str:
+    email = _email_key(group, request)
+    return f"{_ip_key(group, request)}|{email}" if email else ""
 
-    rate_name = ""
-    limits: tuple[tuple[str, object], ...] = ()
+
+_NEEDS_EMAIL = (_email_key, _ip_email_key)
+
+
+class _RateThrottle(BaseThrottle):
+    """Throttle on each (group, key, rate name) of `limits`; the first exhausted one
+    answers 429 (with Retry-After only: nothing says how many attempts are left)."""
+
+    limits: tuple[tuple[str, Any, str], ...] = ()
 
     def allow_request(self, request, view) -> bool:
         self._wait = None
-        rate = settings.RATELIMITS[self.rate_name]
-        for group, key in self.limits:
-            if key is _email_key and not _email_key(group, request):
+        for group, key, rate_name in self.limits:
+            rate = settings.RATELIMITS[rate_name]
+            if key in _NEEDS_EMAIL and not key(group, request):
                 continue
             try:
                 usage = get_usage(
@@ -90,24 +98,24 @@ class _RateThrottle(BaseThrottle):
 class ApiRateThrottle(_RateThrottle):
     """The generous default for every API call: per user, or per IP when anonymous."""
 
-    rate_name = "api"
-    limits = (("api", _user_or_ip_key),)
+    limits = (("api", _user_or_ip_key, "api"),)
 
 
-class AuthRateThrottle(_RateThrottle):
-    """Strict limit for login and register: per client IP and per submitted email."""
+class LoginRateThrottle(_RateThrottle):
+    """Password guessing. The lockout is per (client address, email) pair, so wrong
+    passwords typed against an account from one address never lock its owner out from
+    another. Per email alone the limit is far higher (a guesser spread over many addresses),
+    and per address alone higher too (one host spraying many accounts; several people
+    behind one NAT still log in)."""
 
-    rate_name = "auth"
-
-    def __init__(self, scope: str = "auth") -> None:
-        self.limits = ((f"{scope}-ip", _ip_key), (f"{scope}-email", _email_key))
-
-
-class LoginRateThrottle(AuthRateThrottle):
-    def __init__(self) -> None:
-        super().__init__("login")
+    limits = (
+        ("login-pair", _ip_email_key, "auth"),
+        ("login-ip", _ip_key, "login_ip"),
+        ("login-email", _email_key, "login_email"),
+    )
 
 
-class RegisterRateThrottle(AuthRateThrottle):
-    def __init__(self) -> None:
-        super().__init__("register")
+class RegisterRateThrottle(_RateThrottle):
+    """Sign-ups: per client address and per submitted email."""
+
+    limits = (("register-ip", _ip_key, "auth"), ("register-email", _email_key, "auth"))

@@ -201,8 +201,13 @@ SPECTACULAR_SETTINGS = {
 # --- Rate limits (django-ratelimit counters in the shared cache) -----------------------------
 RATELIMIT_ENABLE = env.bool("RATELIMIT_ENABLE", default=True)
 RATELIMITS = {
-    # login / register: per client IP and per submitted email
+    # register: per client IP and per email; login: per (client IP, email) pair — the lockout
     "auth": env.str("RATELIMIT_AUTH", default="10/m"),
+    # login per client IP alone (many accounts from one host; people behind one NAT)
+    "login_ip": env.str("RATELIMIT_LOGIN_IP", default="60/m"),
+    # login per email alone, from any address: far above the pair's limit, so a guesser
+    # can't lock the owner out from their own address
+    "login_email": env.str("RATELIMIT_LOGIN_EMAIL", default="100/h"),
     # every other API call: per user, or per IP when anonymous
     "api": env.str("RATELIMIT_API", default="300/m"),
 }

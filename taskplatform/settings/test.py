@@ -38,6 +38,8 @@ if not REDIS_URL:
 # generous, so tests don't trip over each other; rate-limit tests lower them
 RATELIMITS = {
     "auth": env.str("RATELIMIT_AUTH", default="1000/m"),
+    "login_ip": env.str("RATELIMIT_LOGIN_IP", default="1000/m"),
+    "login_email": env.str("RATELIMIT_LOGIN_EMAIL", default="1000/m"),
     "api": env.str("RATELIMIT_API", default="10000/m"),
 }
 LOGGING["root"]["level"] = "WARNING"  # noqa: F405

@@ -241,6 +241,8 @@ class Stack:
             "LOG_FORMAT": "text",
             "RATELIMIT_API": "100000/m",
             "RATELIMIT_AUTH": "100000/m",
+            "RATELIMIT_LOGIN_IP": "100000/m",
+            "RATELIMIT_LOGIN_EMAIL": "100000/m",
             "HEARTBEAT_INTERVAL": "2",
             # shorter clocks than production so a fault plays out in seconds, not minutes
             "JOBS_RETRY_BASE_SECONDS": "2",
