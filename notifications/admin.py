@@ -32,6 +32,7 @@ class NotificationPreferenceAdmin(admin.ModelAdmin):
         "job_succeeded",
         "job_failed",
         "task_due_soon",
+        "task_assigned",
         "daily_digest",
         "digest_hour",
     )

@@ -17,6 +17,10 @@ class Kind(models.TextChoices):
     DAILY_DIGEST = "daily_digest", "Daily digest"
     TASK_DIGEST = "task_digest", "Task digest job"
     TEST_EMAIL = "test_email", "Test email"
+    VERIFY_EMAIL = "verify_email", "Verify your email address"
+    PASSWORD_RESET = "password_reset", "Password reset"
+    REGISTER_ATTEMPT = "register_attempt", "Someone tried to register"
+    EMAILS_HELD_BACK = "emails_held_back", "Emails over the hourly limit"
 
 
 # kind -> the NotificationPreference field that must be on; kinds not listed always go out
@@ -26,4 +30,17 @@ PREFERENCE_FOR_KIND = {
     Kind.JOB_FAILED: "job_failed",
     Kind.TASK_DUE_SOON: "task_due_soon",
     Kind.DAILY_DIGEST: "daily_digest",
+    Kind.TASK_ASSIGNED: "task_assigned",
 }
+
+# about the account itself, asked for by its owner (or someone claiming the address): sent
+# to an address not verified yet, and not counted against NOTIFICATIONS_PER_USER_PER_HOUR
+ACCOUNT_KINDS = frozenset(
+    {
+        Kind.VERIFY_EMAIL,
+        Kind.PASSWORD_RESET,
+        Kind.REGISTER_ATTEMPT,
+        Kind.EMAILS_HELD_BACK,
+        Kind.TEST_EMAIL,
+    }
+)

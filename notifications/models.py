@@ -20,11 +20,18 @@ class Notification(TimestampedModel):
         DELIVERED = "delivered", "Delivered"
         BOUNCED = "bounced", "Bounced"
         FAILED = "failed", "Failed"
+        # waits for its recipient to verify their address (queued once they do)
+        HELD = "held", "Held until the address is verified"
+        # over the recipient's hourly limit: not sent, counted in one summary email
+        SUPPRESSED = "suppressed", "Over the hourly limit (summarised)"
+        # held too long (the address was never verified): never sent
+        DROPPED = "dropped", "Dropped (address never verified)"
 
     # status groups, named once for the queries that ask (the dashboard, pruning)
     WENT_OUT = (Status.SENT, Status.DELIVERED)  # the mail server took it
     UNDELIVERED = (Status.FAILED, Status.BOUNCED)  # it will not reach the recipient
-    FINISHED = WENT_OUT + UNDELIVERED  # nothing more happens to it
+    NOT_SENT = (Status.SUPPRESSED, Status.DROPPED)  # on purpose: a limit, an unverified address
+    FINISHED = WENT_OUT + UNDELIVERED + NOT_SENT  # nothing more happens to it
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -93,6 +100,7 @@ class NotificationPreference(TimestampedModel):
     job_succeeded = models.BooleanField(default=False)
     job_failed = models.BooleanField(default=True)
     task_due_soon = models.BooleanField(default=True)
+    task_assigned = models.BooleanField(default=True)
     daily_digest = models.BooleanField(default=False)
     digest_hour = models.PositiveSmallIntegerField(
         default=9,

@@ -47,6 +47,7 @@ def preferences_update(
     job_succeeded: bool | None = None,
     job_failed: bool | None = None,
     task_due_soon: bool | None = None,
+    task_assigned: bool | None = None,
     daily_digest: bool | None = None,
     digest_hour: int | None = None,
 ) -> NotificationPreference:
@@ -57,6 +58,7 @@ def preferences_update(
         "job_succeeded": job_succeeded,
         "job_failed": job_failed,
         "task_due_soon": task_due_soon,
+        "task_assigned": task_assigned,
         "daily_digest": daily_digest,
         "digest_hour": digest_hour,
     }

@@ -20,6 +20,7 @@ class PreferenceSerializer(serializers.ModelSerializer):
             "job_succeeded",
             "job_failed",
             "task_due_soon",
+            "task_assigned",
             "daily_digest",
             "digest_hour",
         ]
@@ -27,4 +28,6 @@ class PreferenceSerializer(serializers.ModelSerializer):
         extra_kwargs = {
             **{field: {"required": True} for field in fields},
             "digest_hour": {"required": True, "min_value": 0, "max_value": 23},
+            # added later: a PUT written before it exists leaves it as it is
+            "task_assigned": {"required": False},
         }

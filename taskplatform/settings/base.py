@@ -288,6 +288,10 @@ NOTIFICATIONS_SENDING_TIMEOUT_SECONDS = env.int(
 )
 # while the mail server can't be reached, rows wait without spending attempts, this long
 NOTIFICATIONS_GIVE_UP_AFTER_HOURS = env.int("NOTIFICATIONS_GIVE_UP_AFTER_HOURS", default=72)
+# Emails one user may be sent in any hour (0: no limit). Mails past it are not sent; one
+# summary at the end of that clock hour counts them. Account mails (verification, password
+# reset) don't count.
+NOTIFICATIONS_PER_USER_PER_HOUR = env.int("NOTIFICATIONS_PER_USER_PER_HOUR", default=30)
 ANYMAIL = {
     "SENDGRID_API_KEY": SENDGRID_API_KEY,
     # "user:password" that the provider's webhook must send (HTTP basic auth)
@@ -336,6 +340,17 @@ FILES_USER_QUOTA_BYTES = env.int("FILES_USER_QUOTA_BYTES", default=1024**3)
 # Sniffed content types accepted; empty accepts every type.
 FILES_ALLOWED_CONTENT_TYPES = env.list("FILES_ALLOWED_CONTENT_TYPES", default=[])
 
+# --- Accounts -------------------------------------------------------------------------------
+# Self-registered accounts prove their address before anything but the verification email
+# goes to it; their other mail is held, and dropped when still held after this many days.
+ACCOUNTS_REQUIRE_EMAIL_VERIFICATION = env.bool("ACCOUNTS_REQUIRE_EMAIL_VERIFICATION", default=True)
+ACCOUNTS_HOLD_UNVERIFIED_MAIL_DAYS = env.int("ACCOUNTS_HOLD_UNVERIFIED_MAIL_DAYS", default=7)
+# how long the links in verification and password-reset emails work
+ACCOUNTS_VERIFY_EMAIL_TOKEN_SECONDS = env.int(
+    "ACCOUNTS_VERIFY_EMAIL_TOKEN_SECONDS", default=3 * 24 * 3600
+)
+PASSWORD_RESET_TIMEOUT = env.int("PASSWORD_RESET_TIMEOUT", default=3600)
+
 # --- Tasks ----------------------------------------------------------------------------------
 # a task gets its one "due soon" email when its due date is this close
 TASKS_DUE_SOON_HOURS = env.int("TASKS_DUE_SOON_HOURS", default=24)
@@ -354,6 +369,10 @@ JOBS_RUN_TIME_LIMIT = env.int("JOBS_RUN_TIME_LIMIT", default=300)
 JOBS_REQUEUE_AFTER_SECONDS = env.int("JOBS_REQUEUE_AFTER_SECONDS", default=300)
 # highest max_retries a job may ask for
 JOBS_MAX_RETRIES = env.int("JOBS_MAX_RETRIES", default=10)
+# Quotas per user (0: none): jobs not paused or finished, and the shortest time between two
+# runs of a job that sends email (reminder, task_digest)
+JOBS_MAX_ACTIVE_PER_USER = env.int("JOBS_MAX_ACTIVE_PER_USER", default=50)
+JOBS_MIN_MAILING_INTERVAL_SECONDS = env.int("JOBS_MIN_MAILING_INTERVAL_SECONDS", default=600)
 
 # --- Operations -----------------------------------------------------------------------------
 # retention of `manage.py prune` (and the daily prune at 02:00), in days
