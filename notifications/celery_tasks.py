@@ -11,7 +11,7 @@ from celery import shared_task
 
 from taskplatform.task_retry import RETRY_WHEN_THE_DATABASE_IS_DOWN
 
-from . import publishing, sending
+from . import holding, publishing, sending
 
 
 @shared_task(
@@ -38,5 +38,7 @@ def publish_notifications() -> int:
 
 @shared_task(name="notifications.sweep", queue="maintenance", acks_late=True)
 def sweep_notifications() -> dict[str, int]:
-    """Beat, every minute: requeue rows of dead senders, re-send lost messages."""
-    return publishing.notifications_requeue_stuck()
+    """Beat, every minute: release or drop mail held for unverified addresses, requeue rows
+    of dead senders, re-send lost messages."""
+    held = holding.notifications_sweep_held()
+    return {**held, **publishing.notifications_requeue_stuck()}

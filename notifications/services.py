@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from audit.services import audit_record
 
+from .holding import must_hold
 from .kinds import PREFERENCE_FOR_KIND, Kind
 from .models import Notification, NotificationPreference
 from .publishing import CLAIM_BATCH, notifications_publish_due
@@ -119,13 +120,15 @@ def notification_create(
                 body_text=rendered.text,
                 body_html=rendered.html,
                 idempotency_key=idempotency_key,
+                status=Status.HELD if must_hold(user=user, kind=kind) else Status.QUEUED,
             )
     except IntegrityError:
         if idempotency_key is None:
             raise
         # a concurrent call with the same key won the race
         return Notification.objects.get(idempotency_key=idempotency_key)
-    transaction.on_commit(lambda: notifications_publish_due(ids=[notification.pk]))
+    if notification.status == Status.QUEUED:
+        transaction.on_commit(lambda: notifications_publish_due(ids=[notification.pk]))
     return notification
 
 
