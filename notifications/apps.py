@@ -7,3 +7,8 @@ class NotificationsConfig(AppConfig):
 
     def ready(self) -> None:
         from . import webhooks  # noqa: F401  (connects anymail's tracking signal)
+        from .kinds import Kind
+        from .limits import held_back_context_load
+        from .rendering import register_context_loader
+
+        register_context_loader(Kind.EMAILS_HELD_BACK, held_back_context_load)

@@ -14,13 +14,28 @@ from typing import TYPE_CHECKING, Any
 
 from django.contrib.auth import get_user_model
 from django.db import IntegrityError, connection, transaction
-from django.db.models import CharField, Exists, IntegerField, OuterRef, QuerySet, Value
+from django.db.models import (
+    Case,
+    CharField,
+    Exists,
+    IntegerField,
+    OuterRef,
+    QuerySet,
+    Value,
+    When,
+)
 from django.utils import timezone
 
 from audit.services import audit_record
 
 from .holding import must_hold
-from .kinds import PREFERENCE_FOR_KIND, Kind
+from .kinds import ACCOUNT_KINDS, PREFERENCE_FOR_KIND, Kind
+from .limits import (
+    held_back_summary_plan,
+    notifications_limit_bulk,
+    over_hourly_limit,
+    suppressed_note,
+)
 from .models import Notification, NotificationPreference
 from .publishing import CLAIM_BATCH, notifications_publish_due
 from .rendering import render
@@ -110,6 +125,10 @@ def notification_create(
         if existing is not None:
             return existing
     rendered = render(kind, context or {}, user=user)
+    status = Status.HELD if must_hold(user=user, kind=kind) else Status.QUEUED
+    suppressed = over_hourly_limit(user=user, kind=kind, now=timezone.now())
+    if suppressed:
+        status = Status.SUPPRESSED
     try:
         with transaction.atomic():
             notification = Notification.objects.create(
@@ -120,13 +139,16 @@ def notification_create(
                 body_text=rendered.text,
                 body_html=rendered.html,
                 idempotency_key=idempotency_key,
-                status=Status.HELD if must_hold(user=user, kind=kind) else Status.QUEUED,
+                status=status,
+                last_error=suppressed_note() if suppressed else "",
             )
     except IntegrityError:
         if idempotency_key is None:
             raise
         # a concurrent call with the same key won the race
         return Notification.objects.get(idempotency_key=idempotency_key)
+    if suppressed and user is not None:
+        held_back_summary_plan(user=user, now=notification.created_at)
     if notification.status == Status.QUEUED:
         transaction.on_commit(lambda: notifications_publish_due(ids=[notification.pk]))
     return notification
@@ -155,6 +177,8 @@ def notifications_queue_bulk(*, kind: Kind, rows: QuerySet, now: datetime | None
         cursor.execute(sql, params)
         ids = [pk for (pk,) in cursor.fetchall()]
     if ids:
+        # past their user's hourly limit: suppressed (the publisher skips them, and held ones)
+        notifications_limit_bulk(kind=kind, now=now)
         # one sender starts at once (it sends every due row, batch after batch); the
         # publisher's tick hands the rest over in the next seconds, more senders joining in
         transaction.on_commit(lambda: notifications_publish_due(ids=ids[:CLAIM_BATCH]))
@@ -173,6 +197,21 @@ def _recipients(kind: Kind, rows: QuerySet) -> QuerySet:
     return rows
 
 
+def _status_on_arrival(kind: str) -> Value | Case:
+    """`held` for users whose address isn't verified (see holding.py), else `queued`."""
+    text: CharField[str, str] = CharField()
+    if kind in ACCOUNT_KINDS:
+        return Value(Status.QUEUED.value, output_field=text)
+    unverified = get_user_model().objects.filter(
+        pk=OuterRef("user_id"), email_verified_at__isnull=True
+    )
+    return Case(
+        When(Exists(unverified), then=Value(Status.HELD.value)),
+        default=Value(Status.QUEUED.value),
+        output_field=text,
+    )
+
+
 def _insert_select(kind: str, rows: QuerySet, now: datetime) -> tuple[str, list[Any]]:
     """INSERT INTO notification (…) SELECT … FROM `rows` ON CONFLICT DO NOTHING RETURNING id."""
     text: CharField[str, str] = CharField()
@@ -180,7 +219,7 @@ def _insert_select(kind: str, rows: QuerySet, now: datetime) -> tuple[str, list[
         "kind": Value(kind, output_field=text),
         "body_text": Value("", output_field=text),
         "body_html": Value("", output_field=text),
-        "status": Value(Status.QUEUED.value, output_field=text),
+        "status": _status_on_arrival(kind),
         "attempts": Value(0, output_field=IntegerField()),
         "last_error": Value("", output_field=text),
         "provider_message_id": Value("", output_field=text),
