@@ -15,6 +15,7 @@ DEFAULTS = {
     "job_succeeded": False,
     "job_failed": True,
     "task_due_soon": True,
+    "task_assigned": True,
     "daily_digest": False,
     "digest_hour": 9,
 }
@@ -82,6 +83,13 @@ def test_put_replaces_preferences_and_audits(user_client, user):
     assert user_client.get(PREFS).json() == wanted
     event = AuditEvent.objects.get(action="notifications.preferences_updated")
     assert event.details["changed"]["digest_hour"] == 7
+
+
+def test_a_put_from_before_task_assigned_existed_leaves_it_as_it_is(user_client):
+    old_client_body = {k: v for k, v in DEFAULTS.items() if k != "task_assigned"}
+    user_client.patch(PREFS, {"task_assigned": False}, format="json")
+    response = user_client.put(PREFS, old_client_body, format="json")
+    assert response.status_code == 200 and response.json()["task_assigned"] is False
 
 
 def test_patch_changes_some_fields(user_client):

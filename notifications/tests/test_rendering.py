@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 
 from notifications.kinds import Kind
@@ -13,6 +15,13 @@ TASK = {
 }
 CONTEXTS = {
     Kind.WELCOME: {},
+    Kind.EMAILS_HELD_BACK: {
+        "count": 12,
+        "limit": 30,
+        "subjects": ["Reminder: water the plants"] * 10,
+        "since": datetime(2026, 11, 28, 9, tzinfo=UTC),
+        "until": datetime(2026, 11, 28, 10, tzinfo=UTC),
+    },
     Kind.JOB_CREATED: {
         "job": {"name": "Weekly cleanup", "kind": "file_cleanup", "next_run_at": "2026-12-01 09:00"}
     },

@@ -225,7 +225,13 @@ def test_the_sweeper_re_sends_rows_whose_message_was_lost(user, settings):
     old = timezone.now() - timedelta(minutes=5)
     stuck = NotificationFactory(user=user, subject="stuck", next_attempt_at=old, enqueued_at=old)
     waiting = NotificationFactory(user=user, subject="waiting", enqueued_at=timezone.now())
-    assert sweep_notifications() == {"freed": 0, "resent": 1, "published": 1}
+    assert sweep_notifications() == {
+        "released": 0,
+        "dropped": 0,
+        "freed": 0,
+        "resent": 1,
+        "published": 1,
+    }
     stuck.refresh_from_db()
     assert stuck.status == Status.SENT
     # the other one went out in the same batch (it was due), once
