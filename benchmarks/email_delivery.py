@@ -71,6 +71,8 @@ def main() -> None:
             "EMAIL_PORT": str(port),
             "EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
             "PYTHONPATH": str(ROOT),
+            # one user is sent all N: the per-user hourly limit would hold most back
+            "NOTIFICATIONS_PER_USER_PER_HOUR": "0",
         }
     )
     from aiosmtpd.controller import Controller
@@ -86,6 +88,7 @@ def main() -> None:
         django.setup()
         from django.core.mail import EmailMultiAlternatives
         from django.db import transaction
+        from django.utils import timezone
 
         from accounts.models import User
         from notifications.kinds import Kind
@@ -94,7 +97,9 @@ def main() -> None:
         from notifications.services import notification_create
         from taskplatform.celery import app as celery_app
 
-        user, _ = User.objects.get_or_create(email="bench@example.com")
+        user, _ = User.objects.get_or_create(
+            email="bench@example.com", defaults={"email_verified_at": timezone.now()}
+        )
         rendered = render(Kind.REMINDER, {"message": "benchmark"}, user=user)
 
         def build(i: int) -> bytes:
