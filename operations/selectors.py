@@ -33,12 +33,15 @@ def platform_stats() -> dict:
             "pk", filter=Q(is_active=True, last_login__gte=now - timedelta(days=ACTIVE_DAYS))
         ),
         staff=Count("pk", filter=Q(is_staff=True)),
+        unverified=Count("pk", filter=Q(email_verified_at__isnull=True)),
     )
     day_ago = now - timedelta(hours=24)
     notifications = Notification.objects.aggregate(
         sent=Count("pk", filter=Q(status__in=Notification.WENT_OUT)),
         failed=Count("pk", filter=Q(status__in=Notification.UNDELIVERED)),
         queued=Count("pk", filter=Q(status=Notification.Status.QUEUED)),
+        held=Count("pk", filter=Q(status=Notification.Status.HELD)),
+        not_sent=Count("pk", filter=Q(status__in=Notification.NOT_SENT)),
         sent_24h=Count("pk", filter=Q(status__in=Notification.WENT_OUT, sent_at__gte=day_ago)),
         failed_24h=Count(
             "pk", filter=Q(status=Notification.Status.FAILED, updated_at__gte=day_ago)

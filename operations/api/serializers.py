@@ -40,12 +40,17 @@ class CountsSerializer(serializers.Serializer):
     active = serializers.IntegerField()
     recently_active = serializers.IntegerField(help_text="Logged in within 30 days.")
     staff = serializers.IntegerField()
+    unverified = serializers.IntegerField(help_text="Email address not verified yet.")
 
 
 class NotificationCountsSerializer(serializers.Serializer):
     sent = serializers.IntegerField()
     failed = serializers.IntegerField()
     queued = serializers.IntegerField()
+    held = serializers.IntegerField(help_text="Waiting for their address to be verified.")
+    not_sent = serializers.IntegerField(
+        help_text="Never sent on purpose: over the hourly limit, or held too long."
+    )
     sent_24h = serializers.IntegerField()
     failed_24h = serializers.IntegerField()
 

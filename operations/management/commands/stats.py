@@ -24,7 +24,8 @@ class Command(BaseCommand):
         users = stats["users"]
         self.stdout.write(
             f"users          {users['total']} ({users['active']} active, "
-            f"{users['recently_active']} logged in within 30 days, {users['staff']} staff)"
+            f"{users['recently_active']} logged in within 30 days, {users['staff']} staff, "
+            f"{users['unverified']} not verified)"
         )
         for label, key in [
             ("tasks", "tasks_by_status"),
@@ -36,7 +37,8 @@ class Command(BaseCommand):
         notes = stats["notifications"]
         self.stdout.write(
             f"notifications  sent {notes['sent']} ({notes['sent_24h']} in 24 h), failed "
-            f"{notes['failed']} ({notes['failed_24h']} in 24 h), queued {notes['queued']}"
+            f"{notes['failed']} ({notes['failed_24h']} in 24 h), queued {notes['queued']}, "
+            f"held {notes['held']}, not sent {notes['not_sent']}"
         )
         storage = stats["storage"]
         self.stdout.write(
