@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import enum
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.db.models.functions import Lower
 from django.utils import timezone
@@ -13,10 +15,12 @@ from django.utils import timezone
 from audit.services import audit_record
 from files.models import StoredFile
 from notifications.kinds import Kind
+from notifications.models import Notification
 from notifications.services import notification_create
 from taskplatform.exceptions import ApplicationError
 
 from .models import Priority, Tag, Task
+from .selectors import user_display_name
 
 if TYPE_CHECKING:
     from accounts.models import User
@@ -56,19 +60,39 @@ def _set_completed_at(task: Task, previous_status: str | None) -> None:
 def _announce_assignment(task: Task, actor: User, previous: User | None) -> None:
     if task.assignee_id == getattr(previous, "pk", None):
         return
-    details = {
-        "from": getattr(previous, "email", None),
-        "to": getattr(task.assignee, "email", None),
-    }
+    # user ids, not addresses: the actor reads their audit events, the assignee's email is
+    # not theirs to see
+    details = {"from": getattr(previous, "pk", None), "to": task.assignee_id}
     action = "task.unassigned" if task.assignee is None else "task.assigned"
     audit_record(actor=actor, action=action, target=task, details=details)
     if task.assignee is not None and task.assignee_id != task.owner_id:
-        notification_create(
-            user=task.assignee,
-            kind=Kind.TASK_ASSIGNED,
-            context={"task": task, "assigned_by": actor},
-            idempotency_key=f"task_assigned:{task.pk}:{task.assignee_id}:{task.updated_at.isoformat()}",
-        )
+        _assignment_mail_queue(task, task.assignee, actor)
+
+
+def _assignment_mail_queue(task: Task, assignee: User, actor: User) -> None:
+    """Tell `assignee` about `task` unless `actor` already mailed them in the last window.
+
+    Toggling an assignee, or assigning fifty tasks, would otherwise mail once per change.
+    The check sees mails already committed; the key (one per window bucket) makes two
+    concurrent assignments write one row: at most two mails in any window, one in practice.
+    """
+    window = settings.TASKS_ASSIGNMENT_MAIL_WINDOW_SECONDS
+    now = timezone.now()
+    pair = f"task_assigned:{actor.pk}->{assignee.pk}:"  # unlike the old per-task keys
+    recent = Notification.objects.filter(
+        user=assignee,
+        kind=Kind.TASK_ASSIGNED,
+        created_at__gt=now - timedelta(seconds=window),
+        idempotency_key__startswith=pair,
+    )
+    if recent.exists():
+        return
+    notification_create(
+        user=assignee,
+        kind=Kind.TASK_ASSIGNED,
+        context={"task": task, "assigned_by_name": user_display_name(user=actor)},
+        idempotency_key=f"{pair}{int(now.timestamp()) // window}",
+    )
 
 
 @transaction.atomic
@@ -166,11 +190,12 @@ def task_update(
 
 
 def _plain(value: Any) -> Any:
-    """A value as the audit log's JSON keeps it: times in ISO 8601, users by email."""
+    """A value as the audit log's JSON keeps it: times in ISO 8601, users by id (the actor
+    reads the event; another user's address is not theirs to see)."""
     if hasattr(value, "isoformat"):
         return value.isoformat()
-    if hasattr(value, "email"):
-        return value.email
+    if isinstance(value, get_user_model()):
+        return value.pk
     return value
 
 

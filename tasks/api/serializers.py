@@ -6,6 +6,7 @@ from typing import Any, ClassVar
 from django.contrib.auth import get_user_model
 from rest_framework import serializers
 
+from accounts.models import normalize_email
 from taskplatform.api.converters import MAX_ID
 from taskplatform.api.fields import DateTimeField, iso_utc
 from tasks.models import Priority, Task
@@ -35,9 +36,13 @@ class RowSerializer(serializers.Serializer):
         return row
 
 
+# A person on a task: their address only to themselves and to staff (null to others).
 class UserSummarySerializer(RowSerializer):
     id = serializers.IntegerField()
-    email = serializers.EmailField()
+    name = serializers.CharField(help_text='The full name, or "User <id>" when blank.')
+    email = serializers.EmailField(
+        allow_null=True, help_text="Null unless this is you (staff: always shown)."
+    )
 
 
 class FileSummarySerializer(RowSerializer):
@@ -104,19 +109,36 @@ class TaskWriteSerializer(serializers.Serializer):
         max_value=MAX_ID,
         help_text="A user's id, or null to unassign.",
     )
+    assignee_email = serializers.EmailField(
+        allow_null=True,
+        required=False,
+        max_length=254,
+        help_text="Instead of assignee_id: the user's email address, or null to unassign.",
+    )
 
     def validate_assignee_id(self, value):
-        if value is None:
-            return None
-        user = get_user_model().objects.filter(pk=value, is_active=True).first()
-        if user is None:
-            raise serializers.ValidationError("No active user with this id.")
-        return user
+        return None if value is None else _active_user(pk=value)
+
+    def validate_assignee_email(self, value):
+        return None if value is None else _active_user(email__iexact=normalize_email(value))
 
     def validate(self, attrs):
-        if "assignee_id" in attrs:
-            attrs["assignee"] = attrs.pop("assignee_id")
+        given = [name for name in ("assignee_id", "assignee_email") if name in attrs]
+        if len(given) > 1:
+            raise serializers.ValidationError(
+                {"assignee_email": ["Give assignee_id or assignee_email, not both."]}
+            )
+        if given:
+            attrs["assignee"] = attrs.pop(given[0])
         return attrs
+
+
+def _active_user(**lookup: Any):
+    user = get_user_model().objects.filter(is_active=True, **lookup).first()
+    if user is None:
+        # one message for an unknown id, an unknown address and an inactive account
+        raise serializers.ValidationError("No active user with this id or email address.")
+    return user
 
 
 class AttachmentSerializer(serializers.Serializer):

@@ -76,14 +76,14 @@ class TaskViewSet(viewsets.ModelViewSet):
     def list(self, request):
         page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
         assert page is not None  # every list is paged (DEFAULT_PAGINATION_CLASS)
-        rows = selectors.task_rows(tasks=page)
+        rows = selectors.task_rows(tasks=page, viewer=caller(request))
         return self.get_paginated_response(TaskSerializer(rows, many=True).data)
 
     def retrieve(self, request, pk=None):
         return self._render(self.get_object())
 
     def _render(self, task: Task, code: int = status.HTTP_200_OK) -> Response:
-        (row,) = selectors.task_rows(tasks=[task])
+        (row,) = selectors.task_rows(tasks=[task], viewer=caller(self.request))
         return Response(TaskSerializer(row).data, status=code)
 
     def _out(self, task: Task, code: int = status.HTTP_200_OK) -> Response:

@@ -38,7 +38,7 @@ def test_create_returns_the_full_task(user_client, user):
     )
     assert response.status_code == 201, response.content
     body = response.json()
-    assert body["owner"] == {"id": user.pk, "email": user.email}
+    assert body["owner"] == {"id": user.pk, "name": user.full_name, "email": user.email}
     assert body["status"] == "todo" and body["priority"] == "high"
     assert body["tags"] == ["Work", "urgent"] and body["assignee"] is None
     assert body["attachments"] == [] and body["completed_at"] is None
@@ -130,7 +130,11 @@ def test_assignment_notifies_and_lets_the_assignee_change_the_status(
     task = TaskFactory(owner=user)
     with django_capture_on_commit_callbacks(execute=True):
         response = user_client.patch(detail(task), {"assignee_id": other_user.pk}, format="json")
-    assert response.json()["assignee"] == {"id": other_user.pk, "email": other_user.email}
+    assert response.json()["assignee"] == {
+        "id": other_user.pk,
+        "name": other_user.full_name,
+        "email": None,  # not the caller's own address
+    }
     assert [m.to for m in mail.outbox] == [[other_user.email]]
     assert mail.outbox[0].subject == f"Assigned to you: {task.title}"
     assert AuditEvent.objects.filter(action="task.assigned").exists()

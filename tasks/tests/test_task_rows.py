@@ -20,16 +20,16 @@ pytestmark = pytest.mark.django_db
 
 def test_a_row_has_exactly_the_serializer_s_fields(user, other_user):
     task = TaskFactory(owner=user, assignee=other_user)
-    (row,) = selectors.task_rows(tasks=list(selectors.task_list(user=user)))
+    (row,) = selectors.task_rows(tasks=list(selectors.task_list(user=user)), viewer=user)
     assert list(row) == list(TaskSerializer().fields)
     assert row["id"] == task.pk
-    assert row["owner"] == {"id": user.pk, "email": user.email}
-    assert row["assignee"] == {"id": other_user.pk, "email": other_user.email}
+    assert row["owner"] == {"id": user.pk, "name": user.full_name, "email": user.email}
+    assert row["assignee"] == {"id": other_user.pk, "name": other_user.full_name, "email": None}
 
 
 def test_a_row_renders_as_drf_s_own_walk_would(user, other_user):
     TaskFactory(owner=user, assignee=other_user, due_at=timezone.now(), description="x")
-    (row,) = selectors.task_rows(tasks=list(selectors.task_list(user=user)))
+    (row,) = selectors.task_rows(tasks=list(selectors.task_list(user=user)), viewer=user)
     fast = TaskSerializer(row)
     assert fast.data == serializers.Serializer.to_representation(fast, row)
     assert fast.data["priority"] == "medium" and fast.data["due_at"].endswith("Z")
@@ -42,7 +42,7 @@ def test_rows_carry_sorted_tags_and_attachments_in_two_queries(user, django_asse
     tasks[2].attachments.add(stored)
     page = list(selectors.task_list(user=user).order_by("id"))
     with django_assert_num_queries(2):
-        rows = selectors.task_rows(tasks=page)
+        rows = selectors.task_rows(tasks=page, viewer=user)
     assert [row["tags"] for row in rows] == [["A", "b"], [], []]
     assert rows[0]["assignee"] is None and rows[0]["attachments"] == []
     assert rows[2]["attachments"] == [
@@ -56,8 +56,8 @@ def test_rows_carry_sorted_tags_and_attachments_in_two_queries(user, django_asse
     ]
 
 
-def test_no_rows_for_no_tasks():
-    assert selectors.task_rows(tasks=[]) == []
+def test_no_rows_for_no_tasks(user):
+    assert selectors.task_rows(tasks=[], viewer=user) == []
 
 
 def test_task_count_counts_the_owner_s_tasks(user, other_user):
