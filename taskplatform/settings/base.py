@@ -354,6 +354,9 @@ PASSWORD_RESET_TIMEOUT = env.int("PASSWORD_RESET_TIMEOUT", default=3600)
 # --- Tasks ----------------------------------------------------------------------------------
 # a task gets its one "due soon" email when its due date is this close
 TASKS_DUE_SOON_HOURS = env.int("TASKS_DUE_SOON_HOURS", default=24)
+# at most one "assigned to you" email per (assigner, assignee) in this many seconds: toggling
+# an assignee (or assigning many tasks) sends one mail, not one per change
+TASKS_ASSIGNMENT_MAIL_WINDOW_SECONDS = env.int("TASKS_ASSIGNMENT_MAIL_WINDOW_SECONDS", default=600)
 
 # --- Jobs -----------------------------------------------------------------------------------
 # due jobs one dispatcher transaction claims (a tick loops until none are due)
