@@ -1,9 +1,13 @@
-"""Account use cases: register, log in / out, rotate tokens, change password, edit profile."""
+"""Account use cases: register, log in / out, rotate tokens, change password, edit profile.
+
+Email verification is in accounts/verification.py, password reset in accounts/password_reset.py.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth import authenticate
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
@@ -26,11 +30,12 @@ from taskplatform.exceptions import ApplicationError
 from tasks.selectors import task_count
 
 from .models import User, normalize_email
+from .verification import email_verification_send
 
 INVALID_CREDENTIALS = "Invalid email or password."
 
 
-def _password_errors(password: str, user: User) -> list[str]:
+def password_errors(password: str, user: User) -> list[str]:
     try:
         validate_password(password, user=user)
     except ValidationError as exc:
@@ -49,34 +54,64 @@ def _issue_tokens(user: User) -> dict[str, Any]:
     }
 
 
+def _hour_bucket() -> str:
+    return timezone.now().strftime("%Y%m%d%H")
+
+
 @transaction.atomic
-def user_register(*, email: str, password: str, full_name: str = "") -> User:
+def user_register(*, email: str, password: str, full_name: str = "") -> None:
+    """Sign up, answering the same whether or not the address has an account.
+
+    A new address gets an account (unverified while ACCOUNTS_REQUIRE_EMAIL_VERIFICATION,
+    with a verification email; else verified, with the welcome email). An address that has
+    an account gets mail instead: the verification email again while it is unverified (the
+    password stays), else "someone tried to register" (at most one an hour). The password
+    is checked and hashed in every case, so the time taken doesn't tell either.
+    """
     email = normalize_email(email)
     candidate = User(email=email, full_name=full_name)
-    errors = {}
-    if User.objects.filter(email=email).exists():
-        errors["email"] = ["A user with this email already exists."]
-    if password_errors := _password_errors(password, candidate):
-        errors["password"] = password_errors
-    if errors:
-        raise ApplicationError(
-            "The request is invalid: see details.", code="validation_error", details=errors
-        )
-    candidate.set_password(password)
-    try:
-        with transaction.atomic():
-            candidate.save()
-    except IntegrityError:  # registered by a concurrent request since the check above
+    if errors := password_errors(password, candidate):
         raise ApplicationError(
             "The request is invalid: see details.",
             code="validation_error",
-            details={"email": ["A user with this email already exists."]},
-        ) from None
-    audit_record(actor=candidate, action="user.registered", target=candidate)
+            details={"password": errors},
+        )
+    candidate.set_password(password)
+    existing = User.objects.filter(email=email).first()
+    if existing is None:
+        require = settings.ACCOUNTS_REQUIRE_EMAIL_VERIFICATION
+        candidate.email_verified_at = None if require else timezone.now()
+        try:
+            with transaction.atomic():
+                candidate.save()
+        except IntegrityError:  # registered by a concurrent request since the check above
+            existing = User.objects.get(email=email)
+        else:
+            audit_record(actor=candidate, action="user.registered", target=candidate)
+            if require:
+                email_verification_send(user=candidate, reason="register")
+            else:
+                notification_create(
+                    user=candidate,
+                    kind=Kind.WELCOME,
+                    context={},
+                    idempotency_key=f"welcome:{candidate.pk}",
+                )
+            return
+    _register_existing(existing)
+
+
+def _register_existing(user: User) -> None:
+    audit_record(action="user.register_attempted", target=user)
+    if not user.email_verified:
+        email_verification_send(user=user, reason="register")
+        return
     notification_create(
-        user=candidate, kind=Kind.WELCOME, context={}, idempotency_key=f"welcome:{candidate.pk}"
+        user=user,
+        kind=Kind.REGISTER_ATTEMPT,
+        context={},
+        idempotency_key=f"register_attempt:{user.pk}:{_hour_bucket()}",
     )
-    return candidate
 
 
 def user_login(*, email: str, password: str, request: HttpRequest | None = None) -> dict[str, Any]:
@@ -137,7 +172,7 @@ def user_logout(*, user: User, refresh: str) -> None:
     audit_record(actor=user, action="user.logout", target=user)
 
 
-def _blacklist_all_refresh_tokens(user: User) -> int:
+def blacklist_all_refresh_tokens(user: User) -> int:
     alive = OutstandingToken.objects.filter(user=user, blacklistedtoken__isnull=True)
     rows = [BlacklistedToken(token=token) for token in alive]
     BlacklistedToken.objects.bulk_create(rows, ignore_conflicts=True)
@@ -153,7 +188,7 @@ def user_password_change(*, user: User, current_password: str, new_password: str
             code="validation_error",
             details={"current_password": ["The current password is wrong."]},
         )
-    if errors := _password_errors(new_password, user):
+    if errors := password_errors(new_password, user):
         raise ApplicationError(
             "The request is invalid: see details.",
             code="validation_error",
@@ -161,7 +196,7 @@ def user_password_change(*, user: User, current_password: str, new_password: str
         )
     user.set_password(new_password)
     user.save(update_fields=["password"])
-    revoked = _blacklist_all_refresh_tokens(user)
+    revoked = blacklist_all_refresh_tokens(user)
     audit_record(
         actor=user,
         action="user.password_changed",
@@ -209,7 +244,7 @@ def user_deactivate(*, user: User, actor: User | None) -> User:
         return user
     user.is_active = False
     user.save(update_fields=["is_active"])
-    revoked = _blacklist_all_refresh_tokens(user)
+    revoked = blacklist_all_refresh_tokens(user)
     stopped = jobs_stop_for_owner(owner=user)
     audit_record(
         actor=actor,

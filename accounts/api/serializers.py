@@ -5,9 +5,21 @@ from accounts.validators import validate_timezone
 
 
 class UserSerializer(serializers.ModelSerializer):
+    email_verified = serializers.BooleanField(
+        read_only=True, help_text="Whether the owner has proved the address is theirs."
+    )
+
     class Meta:
         model = User
-        fields = ["id", "email", "full_name", "timezone", "is_staff", "date_joined"]
+        fields = [
+            "id",
+            "email",
+            "email_verified",
+            "full_name",
+            "timezone",
+            "is_staff",
+            "date_joined",
+        ]
         read_only_fields = ["id", "email", "is_staff", "date_joined"]
 
 
@@ -45,4 +57,27 @@ class RefreshSerializer(serializers.Serializer):
 
 class ChangePasswordSerializer(serializers.Serializer):
     current_password = serializers.CharField(max_length=128, trim_whitespace=False)
+    new_password = serializers.CharField(max_length=128, trim_whitespace=False)
+
+
+class DetailSerializer(serializers.Serializer):
+    detail = serializers.CharField(help_text="What happens next, in words.")
+
+
+class EmailSerializer(serializers.Serializer):
+    email = serializers.EmailField(max_length=254)
+
+
+class ResendVerificationSerializer(serializers.Serializer):
+    email = serializers.EmailField(
+        max_length=254, required=False, help_text="Leave out when signed in: your address."
+    )
+
+
+class TokenSerializer(serializers.Serializer):
+    token = serializers.CharField(max_length=1024, help_text="The `token` of the emailed link.")
+
+
+class PasswordResetConfirmSerializer(serializers.Serializer):
+    token = serializers.CharField(max_length=1024, help_text="The `token` of the emailed link.")
     new_password = serializers.CharField(max_length=128, trim_whitespace=False)

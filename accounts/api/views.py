@@ -4,13 +4,16 @@ from __future__ import annotations
 
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
+from rest_framework.exceptions import ValidationError
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts import services
+from accounts import password_reset, services, verification
 from taskplatform.api.caller import caller
 from taskplatform.api.throttling import (
+    AccountMailRateThrottle,
+    AccountTokenRateThrottle,
     ApiRateThrottle,
     LoginRateThrottle,
     RegisterRateThrottle,
@@ -18,15 +21,28 @@ from taskplatform.api.throttling import (
 
 from .serializers import (
     ChangePasswordSerializer,
+    DetailSerializer,
+    EmailSerializer,
     LoginSerializer,
+    PasswordResetConfirmSerializer,
     ProfileUpdateSerializer,
     RefreshSerializer,
     RegisterSerializer,
+    ResendVerificationSerializer,
     TokenPairSerializer,
+    TokenSerializer,
     UserSerializer,
 )
 
 TAGS = ["auth"]
+# the same words whether or not the address has an account: nothing tells which
+REGISTERED = "Check your inbox: we have emailed this address with the next step."
+VERIFICATION_SENT = (
+    "If this address has an account waiting for verification, a new verification email is "
+    "on its way."
+)
+RESET_SENT = "If this address has an account, an email with the next step is on its way."
+VERIFIED = "Your email address is verified."
 
 
 class NoStoreView(APIView):
@@ -51,10 +67,62 @@ class RegisterView(APIView):
     authentication_classes: list = []
     throttle_classes = [ApiRateThrottle, RegisterRateThrottle]
 
-    @extend_schema(request=RegisterSerializer, responses={201: UserSerializer}, tags=TAGS)
+    @extend_schema(request=RegisterSerializer, responses={202: DetailSerializer}, tags=TAGS)
     def post(self, request):
-        user = services.user_register(**_valid(RegisterSerializer, request))
-        return Response(UserSerializer(user).data, status=status.HTTP_201_CREATED)
+        services.user_register(**_valid(RegisterSerializer, request))
+        return Response({"detail": REGISTERED}, status=status.HTTP_202_ACCEPTED)
+
+
+class VerifyEmailView(APIView):
+    permission_classes = [AllowAny]
+    authentication_classes: list = []
+    throttle_classes = [ApiRateThrottle, AccountTokenRateThrottle]
+
+    @extend_schema(request=TokenSerializer, responses={200: DetailSerializer}, tags=TAGS)
+    def post(self, request):
+        verification.email_verification_confirm(**_valid(TokenSerializer, request))
+        return Response({"detail": VERIFIED})
+
+
+class ResendVerificationView(APIView):
+    """Anonymous with `{"email"}`, or signed in with no body (the caller's address)."""
+
+    permission_classes = [AllowAny]
+    throttle_classes = [ApiRateThrottle, AccountMailRateThrottle]
+
+    @extend_schema(
+        request=ResendVerificationSerializer, responses={202: DetailSerializer}, tags=TAGS
+    )
+    def post(self, request):
+        email = _valid(ResendVerificationSerializer, request).get("email")
+        if email is None:
+            if not request.user.is_authenticated:
+                raise ValidationError({"email": ["This field is required."]})
+            email = caller(request).email
+        verification.email_verification_resend(email=email)
+        return Response({"detail": VERIFICATION_SENT}, status=status.HTTP_202_ACCEPTED)
+
+
+class PasswordResetView(APIView):
+    permission_classes = [AllowAny]
+    authentication_classes: list = []
+    throttle_classes = [ApiRateThrottle, AccountMailRateThrottle]
+
+    @extend_schema(request=EmailSerializer, responses={202: DetailSerializer}, tags=TAGS)
+    def post(self, request):
+        password_reset.password_reset_request(**_valid(EmailSerializer, request))
+        return Response({"detail": RESET_SENT}, status=status.HTTP_202_ACCEPTED)
+
+
+class PasswordResetConfirmView(APIView):
+    permission_classes = [AllowAny]
+    authentication_classes: list = []
+    throttle_classes = [ApiRateThrottle, AccountTokenRateThrottle]
+
+    @extend_schema(request=PasswordResetConfirmSerializer, responses={204: None}, tags=TAGS)
+    def post(self, request):
+        password_reset.password_reset_confirm(**_valid(PasswordResetConfirmSerializer, request))
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 class LoginView(NoStoreView):

@@ -17,6 +17,7 @@ def test_it_creates_the_admin_once_and_prints_how_to_log_in(settings, tmp_path):
     call_command("ensure_admin", "--email", "Boss@Example.com", stdout=out)
     admin = User.objects.get(is_superuser=True)
     assert admin.email == "boss@example.com" and admin.is_staff
+    assert admin.email_verified  # `make run`'s admin gets its mail from the start
     credentials = Path(tmp_path, "admin-credentials.txt")
     password = credentials.read_text().split("password: ")[1].strip()
     assert admin.check_password(password)

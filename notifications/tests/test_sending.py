@@ -3,12 +3,14 @@ eager mode (a published message runs at once)."""
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import pytest
 from django.core import mail
 from django.utils import timezone
 
+from accounts.models import User
 from notifications import publishing, sending, services
 from notifications.celery_tasks import publish_notifications, send_notification, sweep_notifications
 from notifications.kinds import Kind
@@ -301,16 +303,25 @@ def test_no_message_is_ever_published_with_a_countdown(
     assert set(Notification.objects.values_list("status", flat=True)) == {Status.SENT}
 
 
-def test_welcome_email_on_register(api_client, django_capture_on_commit_callbacks):
+def test_register_sends_the_verification_email_and_verifying_the_welcome(
+    api_client, django_capture_on_commit_callbacks
+):
     with django_capture_on_commit_callbacks(execute=True):
         response = api_client.post(
             "/api/v1/auth/register/",
             {"email": "new@example.com", "password": "a-long-passphrase-1"},
             format="json",
         )
-    assert response.status_code == 201
-    assert [m.subject for m in mail.outbox] == ["Welcome to taskplatform"]
-    assert Notification.objects.get().idempotency_key == f"welcome:{response.json()['id']}"
+    assert response.status_code == 202
+    assert [m.subject for m in mail.outbox] == ["Verify your email address for taskplatform"]
+    token = re.search(r"/verify-email/\?token=(\S+)", mail.outbox[0].body).group(1)
+    with django_capture_on_commit_callbacks(execute=True):
+        verified = api_client.post("/api/v1/auth/verify-email/", {"token": token}, format="json")
+    assert verified.status_code == 200
+    assert mail.outbox[1].subject == "Welcome to taskplatform"
+    user = User.objects.get(email="new@example.com")
+    welcome = Notification.objects.get(kind=Kind.WELCOME)
+    assert welcome.idempotency_key == f"welcome:{user.pk}"
 
 
 def test_the_email_setup_check_goes_through_the_configured_backend(smtp_server):

@@ -55,12 +55,20 @@ def _email_key(group, request) -> str:
     return str(email).strip().lower()[:254] if email else ""
 
 
+def _email_or_caller_key(group, request) -> str:
+    """The submitted email, else the signed-in caller's (resend without a body)."""
+    if email := _email_key(group, request):
+        return email
+    user = getattr(request, "user", None)
+    return user.email if user is not None and user.is_authenticated else ""
+
+
 def _ip_email_key(group, request) -> str:
     email = _email_key(group, request)
     return f"{_ip_key(group, request)}|{email}" if email else ""
 
 
-_NEEDS_EMAIL = (_email_key, _ip_email_key)
+_NEEDS_EMAIL = (_email_key, _email_or_caller_key, _ip_email_key)
 
 
 class _RateThrottle(BaseThrottle):
@@ -116,6 +124,30 @@ class LoginRateThrottle(_RateThrottle):
 
 
 class RegisterRateThrottle(_RateThrottle):
-    """Sign-ups: per client address and per submitted email."""
+    """Sign-ups: per client address and per submitted email. A sign-up mails the address
+    (verification, "someone tried to register"), so it counts against the address's
+    account-mail limit too."""
 
-    limits = (("register-ip", _ip_key, "auth"), ("register-email", _email_key, "auth"))
+    limits = (
+        ("register-ip", _ip_key, "auth"),
+        ("register-email", _email_key, "auth"),
+        ("account-mail-email", _email_key, "account_mail_email"),
+    )
+
+
+class AccountMailRateThrottle(_RateThrottle):
+    """Asking for account mail (a verification email again, a password reset link): per
+    client address, and per address mailed — one counter for every flow, so nobody can
+    flood someone's inbox through them."""
+
+    limits = (
+        ("account-mail-ip", _ip_key, "account_mail_ip"),
+        ("account-mail-email", _email_or_caller_key, "account_mail_email"),
+    )
+
+
+class AccountTokenRateThrottle(_RateThrottle):
+    """Presenting an emailed token (verify an address, set a new password): per client
+    address. The tokens are signed, so this only keeps a prober's cost bounded."""
+
+    limits = (("account-token-ip", _ip_key, "account_token"),)

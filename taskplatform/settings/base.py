@@ -208,6 +208,12 @@ RATELIMITS = {
     # login per email alone, from any address: far above the pair's limit, so a guesser
     # can't lock the owner out from their own address
     "login_email": env.str("RATELIMIT_LOGIN_EMAIL", default="100/h"),
+    # account mail asked for (register, verification resend, password reset): per address
+    # mailed, one counter for every flow, and resend / reset per client IP
+    "account_mail_email": env.str("RATELIMIT_ACCOUNT_MAIL_EMAIL", default="5/h"),
+    "account_mail_ip": env.str("RATELIMIT_ACCOUNT_MAIL_IP", default="30/h"),
+    # emailed tokens presented (verify an address, confirm a reset): per client IP
+    "account_token": env.str("RATELIMIT_ACCOUNT_TOKEN", default="30/m"),
     # every other API call: per user, or per IP when anonymous
     "api": env.str("RATELIMIT_API", default="300/m"),
 }

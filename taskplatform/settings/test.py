@@ -40,6 +40,9 @@ RATELIMITS = {
     "auth": env.str("RATELIMIT_AUTH", default="1000/m"),
     "login_ip": env.str("RATELIMIT_LOGIN_IP", default="1000/m"),
     "login_email": env.str("RATELIMIT_LOGIN_EMAIL", default="1000/m"),
+    "account_mail_email": env.str("RATELIMIT_ACCOUNT_MAIL_EMAIL", default="1000/m"),
+    "account_mail_ip": env.str("RATELIMIT_ACCOUNT_MAIL_IP", default="1000/m"),
+    "account_token": env.str("RATELIMIT_ACCOUNT_TOKEN", default="1000/m"),
     "api": env.str("RATELIMIT_API", default="10000/m"),
 }
 LOGGING["root"]["level"] = "WARNING"  # noqa: F405

@@ -380,6 +380,10 @@ def test_a_seeded_fuzz_of_every_input_finds_no_500(user_client, staff_client, ap
     writes = [
         (api_client.post, "/api/v1/auth/register/", ["email", "password", "full_name"]),
         (api_client.post, "/api/v1/auth/login/", ["email", "password"]),
+        (api_client.post, "/api/v1/auth/verify-email/", ["token"]),
+        (api_client.post, "/api/v1/auth/verify-email/resend/", ["email"]),
+        (api_client.post, "/api/v1/auth/password-reset/", ["email"]),
+        (api_client.post, "/api/v1/auth/password-reset/confirm/", ["token", "new_password"]),
         (api_client.post, "/api/v1/auth/refresh/", ["refresh"]),
         (user_client.patch, "/api/v1/auth/me/", ["full_name", "timezone"]),
         (user_client.post, TASKS, ["title", "description", "priority", "due_at", "tags"]),

@@ -21,7 +21,15 @@ def attempt(client, email="someone@example.com", ip="198.51.100.1"):
 # hourly windows: a fixed window rolling over mid-test would reset the counters
 @pytest.fixture
 def strict(settings):
-    settings.RATELIMITS = {"auth": "3/h", "login_ip": "6/h", "login_email": "9/h", "api": "50/h"}
+    settings.RATELIMITS = {
+        "auth": "3/h",
+        "login_ip": "6/h",
+        "login_email": "9/h",
+        "account_mail_email": "2/h",
+        "account_mail_ip": "4/h",
+        "account_token": "3/h",
+        "api": "50/h",
+    }
 
 
 def test_login_locks_out_an_address_email_pair(api_client, strict):
@@ -70,6 +78,61 @@ def test_register_is_limited(api_client, strict):
         api_client.post("/api/v1/auth/register/", {"email": f"r{n}@example.com"}, format="json")
     response = api_client.post("/api/v1/auth/register/", {"email": "r9@x.com"}, format="json")
     assert response.status_code == 429
+
+
+def register(client, email, ip):
+    body = {"email": email, "password": "a-long-passphrase-1"}
+    return client.post("/api/v1/auth/register/", body, format="json", REMOTE_ADDR=ip)
+
+
+def account_mail(client, path, email, ip):
+    return client.post(path, {"email": email}, format="json", REMOTE_ADDR=ip)
+
+
+RESEND = "/api/v1/auth/verify-email/resend/"
+RESET = "/api/v1/auth/password-reset/"
+
+
+def test_account_mail_to_one_address_is_limited_across_flows_and_client_addresses(
+    api_client, strict
+):
+    # register, resend and reset share one counter per address mailed
+    assert register(api_client, "inbox@example.com", "192.0.2.1").status_code == 202
+    assert account_mail(api_client, RESEND, "Inbox@example.com", "192.0.2.2").status_code == 202
+    limited = account_mail(api_client, RESET, "inbox@example.com", "192.0.2.3")
+    assert limited.status_code == 429 and limited["Retry-After"]
+    assert account_mail(api_client, RESET, "other@example.com", "192.0.2.3").status_code == 202
+
+
+@pytest.mark.parametrize("path", [RESEND, RESET])
+def test_account_mail_is_limited_per_client_address(api_client, strict, path):
+    for n in range(4):
+        assert account_mail(api_client, path, f"m{n}@example.com", "192.0.2.9").status_code == 202
+    assert account_mail(api_client, path, "m9@example.com", "192.0.2.9").status_code == 429
+    assert account_mail(api_client, path, "m9@example.com", "192.0.2.10").status_code == 202
+
+
+def test_a_signed_in_resend_counts_against_the_callers_address(user_client, user, strict):
+    for _ in range(2):
+        assert user_client.post(RESEND, REMOTE_ADDR="192.0.2.5").status_code == 202
+    assert user_client.post(RESEND, REMOTE_ADDR="192.0.2.6").status_code == 429
+    other_ip = account_mail(user_client, RESEND, user.email, "192.0.2.7")
+    assert other_ip.status_code == 429
+
+
+@pytest.mark.parametrize(
+    ("path", "body"),
+    [
+        ("/api/v1/auth/verify-email/", {"token": "x"}),
+        ("/api/v1/auth/password-reset/confirm/", {"token": "x", "new_password": "y"}),
+    ],
+)
+def test_presenting_tokens_is_limited_per_client_address(api_client, strict, path, body):
+    for _ in range(3):
+        response = api_client.post(path, body, format="json", REMOTE_ADDR="192.0.2.20")
+        assert response.status_code == 400
+    assert api_client.post(path, body, format="json", REMOTE_ADDR="192.0.2.20").status_code == 429
+    assert api_client.post(path, body, format="json", REMOTE_ADDR="192.0.2.21").status_code == 400
 
 
 def test_the_api_is_limited_per_user(user_client, other_client, strict, settings):
