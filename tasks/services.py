@@ -76,7 +76,7 @@ def _assignment_mail_queue(task: Task, assignee: User, actor: User) -> None:
     The check sees mails already committed; the key (one per window bucket) makes two
     concurrent assignments write one row: at most two mails in any window, one in practice.
     """
-    window = settings.TASKS_ASSIGNMENT_MAIL_WINDOW_SECONDS
+    window = max(1, settings.TASKS_ASSIGNMENT_MAIL_WINDOW_SECONDS)  # 0 would divide by zero
     now = timezone.now()
     pair = f"task_assigned:{actor.pk}->{assignee.pk}:"  # unlike the old per-task keys
     recent = Notification.objects.filter(

@@ -361,3 +361,9 @@ def test_the_list_of_assigned_public_tasks_stays_constant_in_queries(
         TaskFactory(owner=user, assignee=UserFactory(), visibility="public")
     with django_assert_max_num_queries(6):
         assert len(other_client.get(URL, {"page_size": 50}).json()["results"]) == 50
+
+
+def test_a_zero_window_still_mails(settings, user, other_user):
+    settings.TASKS_ASSIGNMENT_MAIL_WINDOW_SECONDS = 0
+    services.task_create(owner=user, title="a", assignee=other_user)
+    assert assigned_mails(other_user).count() == 1
