@@ -40,7 +40,7 @@ CONTEXTS = {
     Kind.JOB_PAUSED: {"job": {"name": "Weekly cleanup"}, "error": "disk <full>", "failures": 10},
     Kind.REMINDER: {"message": "Call the bank <today>", "task": TASK},
     Kind.TASK_DUE_SOON: {"task": TASK},
-    Kind.TASK_ASSIGNED: {"task": TASK, "assigned_by": {"email": "boss@example.com"}},
+    Kind.TASK_ASSIGNED: {"task": TASK, "assigned_by_name": "Boss"},
     Kind.DAILY_DIGEST: {"overdue": [TASK], "due_soon": [], "open_tasks": [TASK, TASK]},
     Kind.TASK_DIGEST: {
         "overdue": [TASK],
