@@ -1,4 +1,4 @@
-"""The admin's "add job" form: it collects the fields; the service's rules (job_validate,
+"""The admin's "add job" form: it collects the fields; the service's rules (job_create_check,
 then job_create) check them and each error is shown on the field it concerns."""
 
 from __future__ import annotations
@@ -14,13 +14,12 @@ from taskplatform.timezones import CHOICES as ZONE_CHOICES
 
 from . import kinds, services
 from .models import Job
-from .schedules import PERIODS, TYPES, Schedule
+from .schedules import CRON, INTERVAL, PERIODS, TYPES, Schedule
 from .validation import (
     DEFAULT_MAX_RETRIES,
     DEFAULT_NOTIFY_ON,
     NOTIFY_ON,
     error_lines,
-    job_validate,
 )
 
 SCHEDULE_FIELDS = ("run_at", "every", "period", "expression")
@@ -87,7 +86,7 @@ class JobCreateForm(forms.ModelForm):
         if self.errors:  # a field the form could not read: nothing to hand the service yet
             return self.cleaned_data
         try:
-            job_validate(owner=self.cleaned_data["owner"], **self._job_input())
+            services.job_create_check(owner=self.cleaned_data["owner"], **self._job_input())
         except ApplicationError as exc:
             self._show(exc)
         return self.cleaned_data
@@ -114,7 +113,11 @@ class JobCreateForm(forms.ModelForm):
         }
 
     def _show(self, exc: ApplicationError) -> None:
-        """Each of the service's details on its field (a schedule's on its own fields)."""
+        """Each of the service's details on its field (a schedule's on its own fields); a
+        quota's message on what it limits: the owner's jobs, or the schedule."""
+        if exc.code == "quota_exceeded":
+            self.add_error(self._quota_field(exc.details.get("quota")), exc.message)
+            return
         if not exc.details:
             self.add_error(None, exc.message)
         for key, value in exc.details.items():
@@ -123,6 +126,12 @@ class JobCreateForm(forms.ModelForm):
                     self._add(part if part in SCHEDULE_FIELDS else "schedule_type", messages)
             else:
                 self._add(key, value)
+
+    def _quota_field(self, quota: str | None) -> str:
+        if quota == "min_mailing_interval_seconds":  # the schedule runs too often
+            by_type = {INTERVAL: "every", CRON: "expression"}
+            return by_type.get(self.cleaned_data["schedule_type"], "schedule_type")
+        return "owner"  # who has too many active jobs
 
     def _add(self, field: str, messages: Any) -> None:
         self.add_error(field if field in self.fields else None, error_lines(messages))

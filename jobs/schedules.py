@@ -154,6 +154,41 @@ def next_after(schedule: Schedule, tz: zoneinfo.ZoneInfo, after: datetime, *, an
     return None  # pragma: no cover - cronsim iterates without end
 
 
+# How far ahead a cron schedule's runs are looked at for its shortest gap: the 8 days from
+# its first run (every weekday and the wrap from one week to the next; a schedule keeps the
+# same times of day on every day it runs, so the first day shows them all) or 2,000 runs,
+# whichever comes first (2,000 runs in under 8 days are less than 6 minutes apart on average,
+# so the gap seen is already that short). Starting at the first run, not at now, catches
+# "* * 1 * *" (every minute on the 1st) created on the 5th.
+GAP_HORIZON = timedelta(days=8)
+GAP_HORIZON_RUNS = 2000
+
+
+def shortest_gap(schedule: Schedule, tz: zoneinfo.ZoneInfo, after: datetime) -> timedelta | None:
+    """The shortest time between two consecutive runs: an interval's step, the least a cron
+    expression leaves between two runs (in real time, in `tz`) within GAP_HORIZON of its
+    first run after `after`; None for a one-off (or a cron expression that runs once in
+    that time, like "0 9 1 1 *")."""
+    if schedule.type == ONCE:
+        return None
+    if schedule.type == INTERVAL:
+        return schedule.step
+    local = after.astimezone(tz).replace(second=0, microsecond=0)
+    runs = (run.astimezone(UTC) for run in CronSim(" ".join(schedule.fields), local))
+    previous = next(runs, None)  # cronsim stops when nothing matches for 50 years
+    if previous is None:
+        return None
+    end, shortest = previous + GAP_HORIZON, None
+    for _ in range(GAP_HORIZON_RUNS - 1):
+        run = next(runs, None)
+        if run is None or run > end:
+            break
+        gap = run - previous  # in UTC: the real time between them, DST changes included
+        shortest = gap if shortest is None else min(shortest, gap)
+        previous = run
+    return shortest
+
+
 def upcoming(schedule: Schedule, tz, start: datetime | None, count: int = 5) -> list[datetime]:
     """`start` (the job's next run) and the runs after it."""
     times: list[datetime] = []

@@ -25,3 +25,8 @@ def run_list(*, job: Job) -> QuerySet[JobRun]:
 def job_count(*, owner: User) -> int:
     """How many jobs the owner has (any status)."""
     return Job.objects.filter(owner=owner).count()
+
+
+def job_active_count(*, owner: User) -> int:
+    """How many of the owner's jobs are active (what JOBS_MAX_ACTIVE_PER_USER counts)."""
+    return Job.objects.filter(owner=owner, status=Job.Status.ACTIVE).count()

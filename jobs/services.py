@@ -1,7 +1,8 @@
 """Job use cases: create, update, pause, resume, cancel, delete, run now.
 
-A job's input passes the rules in jobs.validation here, whoever calls (the API, the admin,
-the CLI): they check only shape and show the ApplicationError's details.
+A job's input passes the rules in jobs.validation here, and the owner's quotas in
+jobs.quotas, whoever calls (the API, the admin, the CLI): they check only shape and show
+the ApplicationError's details.
 
 Each change updates the `Job` and its `next_run_at` together, under the job's row lock, so a
 dispatcher claiming jobs at the same moment (SKIP LOCKED) either sees the old job or the
@@ -25,6 +26,12 @@ from taskplatform.exceptions import ApplicationError
 from taskplatform.timezones import zone_check
 
 from .dispatch import job_runs_publish_due
+from .quotas import (
+    active_jobs_check,
+    mailing_interval_check,
+    owner_lock,
+    quota_refusals_recorded,
+)
 from .schedules import ONCE, Schedule, beat_row, from_job, next_after
 from .validation import (
     DEFAULT_MAX_RETRIES,
@@ -44,6 +51,35 @@ def _conflict(message: str) -> ApplicationError:
     return ApplicationError(message, code="conflict")
 
 
+@quota_refusals_recorded
+def job_create_check(
+    *,
+    owner: User,
+    name: str,
+    kind: str,
+    params: dict[str, Any] | None = None,
+    schedule: Schedule,
+    timezone: str | None = None,
+    notify_on: Sequence[str] | None = None,
+    max_retries: int = DEFAULT_MAX_RETRIES,
+) -> None:
+    """Raise what job_create would, creating nothing (the admin form asks before saving):
+    the input's rules and the owner's quotas, the active jobs counted without the lock
+    job_create takes. A quota refusal is audited."""
+    data = job_validate(
+        owner=owner,
+        name=name,
+        kind=kind,
+        params=params,
+        schedule=schedule,
+        timezone=timezone,
+        notify_on=notify_on,
+        max_retries=max_retries,
+    )
+    active_jobs_check(owner=owner, kind=data.kind)
+
+
+@quota_refusals_recorded
 @transaction.atomic
 def job_create(
     *,
@@ -58,7 +94,8 @@ def job_create(
     actor: User | None = None,
 ) -> Job:
     """Create a job for `owner` (`actor`: who did it, if not the owner — an operator).
-    The input is checked by `job_validate` (its defaults apply)."""
+    The input is checked by `job_validate` (its defaults apply), then the owner's active
+    jobs are counted under their row lock (jobs.quotas)."""
     data = job_validate(
         owner=owner,
         name=name,
@@ -69,6 +106,8 @@ def job_create(
         notify_on=notify_on,
         max_retries=max_retries,
     )
+    owner_lock(owner.pk)
+    active_jobs_check(owner=owner, kind=data.kind)
     job = Job.objects.create(
         owner=owner,
         name=data.name,
@@ -104,6 +143,7 @@ def _locked(job: Job) -> Job:
     )
 
 
+@quota_refusals_recorded
 @transaction.atomic
 def job_update(
     *,
@@ -119,7 +159,10 @@ def job_update(
 ) -> Job:
     """Change the fields given (None: unchanged) under job_create's rules; params are
     checked again when the kind or params change, `next_run_at` recomputed when the
-    schedule or time zone do. Bad values are reported before a cancelled job's conflict."""
+    schedule or time zone do; the quotas are checked when what they look at changes (the
+    kind, schedule, time zone or notify_on; a completed job made active again). Bad values
+    are reported before a cancelled job's conflict."""
+    owner_lock(job.owner_id)
     job = _locked(job)
     changes = fields_check(
         name=name,
@@ -150,11 +193,20 @@ def job_update(
         )
     for field, value in changes.items():
         setattr(job, field, value)
+    if {"kind", "schedule", "timezone", "notify_on"} & set(changed):
+        mailing_interval_check(
+            owner=job.owner,
+            kind=job.kind,
+            schedule=new_schedule,
+            timezone=job.timezone,
+            notify_on=job.notify_on,
+        )
     if {"schedule", "timezone"} & set(changed):
         job.next_run_at = first_run(new_schedule, job.timezone, _now())
         for field, row in beat_row(new_schedule, job.timezone).items():
             setattr(job, field, row)
         if job.status == Status.COMPLETED:
+            active_jobs_check(owner=job.owner, kind=job.kind)
             job.status = Status.ACTIVE  # a finished one-off given a new time runs again
     job.save()
     audit_record(actor=actor, action="job.updated", target=job, details={"changed": changed})
@@ -172,10 +224,12 @@ def job_pause(*, job: Job, actor: User | None) -> Job:
     return job
 
 
+@quota_refusals_recorded
 @transaction.atomic
 def job_resume(*, job: Job, actor: User | None) -> Job:
     """Back to active from the next slot after now (what was missed while paused is skipped;
-    a one-off that never ran runs now)."""
+    a one-off that never ran runs now), if the owner's active jobs quota allows."""
+    owner_lock(job.owner_id)
     job = _locked(job)
     if job.status != Status.PAUSED:
         raise _conflict("Only a paused job can be resumed.")
@@ -185,6 +239,8 @@ def job_resume(*, job: Job, actor: User | None) -> Job:
     next_run_at = next_after(schedule, zone_check(job.timezone), now, anchor=anchor)
     if next_run_at is None and not job.runs.filter(trigger=JobRun.Trigger.SCHEDULE).exists():
         next_run_at = now
+    if next_run_at:
+        active_jobs_check(owner=job.owner, kind=job.kind)
     job.next_run_at = next_run_at
     job.status = Status.ACTIVE if next_run_at else Status.COMPLETED
     job.consecutive_failures = 0

@@ -21,6 +21,7 @@ from taskplatform.timezones import zone_check
 
 from . import kinds
 from .models import Job
+from .quotas import mailing_interval_check
 from .schedules import Schedule, ScheduleError, next_after, schedule_check
 
 if TYPE_CHECKING:
@@ -190,12 +191,13 @@ def job_validate(
     notify_on: Sequence[str] | None = None,
     max_retries: int = DEFAULT_MAX_RETRIES,
 ) -> JobInput:
-    """The checks a new job must pass (job_create's), or ApplicationError("validation_error")
-    with details per field. No time zone means the owner's (or UTC); no notify_on, failures
-    only; no params, {}.
+    """The checks a new job's input must pass (job_create's), or ApplicationError
+    ("validation_error") with details per field. No time zone means the owner's (or UTC);
+    no notify_on, failures only; no params, {}.
 
-    In three steps, as the API has always answered: the fields on their own (every problem
-    at once), then the kind's params (they may query), then the first run time."""
+    In four steps, as the API has always answered: the fields on their own (every problem
+    at once), then the kind's params (they may query), then the first run time, then the
+    shortest schedule a mailing job may have (QuotaExceeded, "quota_exceeded")."""
     fields = fields_check(
         name=name,
         kind=kind,
@@ -206,6 +208,13 @@ def job_validate(
     )
     params = params_check(kind=fields["kind"], params={} if params is None else params, owner=owner)
     next_run_at = first_run(fields["schedule"], fields["timezone"], django_timezone.now())
+    mailing_interval_check(
+        owner=owner,
+        kind=fields["kind"],
+        schedule=fields["schedule"],
+        timezone=fields["timezone"],
+        notify_on=fields["notify_on"],
+    )
     return JobInput(**fields, params=params, next_run_at=next_run_at)
 
 

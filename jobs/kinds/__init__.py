@@ -2,6 +2,9 @@
 
 - `NAME` — the kind's name in the API;
 - `Params` — a DRF serializer validating the job's params (context: `owner`);
+- `SENDS_EMAIL` — whether its work is sending email (a reminder, a digest): such a job's
+  schedule may not run more often than JOBS_MIN_MAILING_INTERVAL_SECONDS allows. Mails a
+  job sends about its own outcome (`notify_on`) don't make a kind a mailing one;
 - `execute(job, job_run) -> dict` — does the work and returns the run's result (JSON). It
   raises `PermanentError` for a failure a retry can't fix; any other exception is retried.
 - optionally `TIME_LIMIT` — seconds a run may take (else JOBS_RUN_TIME_LIMIT); the worker
@@ -44,6 +47,11 @@ def get(name: str) -> ModuleType:
 
 def names() -> list[str]:
     return sorted(registry())
+
+
+def sends_email(kind: str) -> bool:
+    """Whether a run of `kind` sends email as its work (see SENDS_EMAIL above)."""
+    return bool(get(kind).SENDS_EMAIL)
 
 
 def time_limit(kind: str) -> int:

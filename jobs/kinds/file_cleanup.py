@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from jobs.models import Job, JobRun
 
 NAME = "file_cleanup"
+SENDS_EMAIL = False  # its only mails are the notify_on outcomes
 TIME_LIMIT = 600
 LISTED = 1000  # files named in the result; the totals are exact
 

@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     from jobs.models import Job, JobRun
 
 NAME = "reminder"
+SENDS_EMAIL = True
 TIME_LIMIT = 60
 
 

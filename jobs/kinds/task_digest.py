@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from jobs.models import Job, JobRun
 
 NAME = "task_digest"
+SENDS_EMAIL = True
 TIME_LIMIT = 120
 LISTED = 20  # tasks listed per section; the counts are exact
 

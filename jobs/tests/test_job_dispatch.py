@@ -83,9 +83,10 @@ def test_a_slot_never_runs_twice(user, no_publish):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_two_dispatchers_at_once_create_no_duplicates(user, no_publish):
+def test_two_dispatchers_at_once_create_no_duplicates(user, no_publish, settings):
     if connection.vendor != "postgresql":
         pytest.skip("SKIP LOCKED needs PostgreSQL (SQLite serialises writers)")
+    settings.JOBS_MAX_ACTIVE_PER_USER = 0  # 300 jobs of one owner: enough work for two
     jobs = [
         make_job(user, schedule=Schedule(INTERVAL, every=1, period="hours")) for _ in range(300)
     ]

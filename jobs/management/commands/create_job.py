@@ -51,10 +51,17 @@ class Command(BaseCommand):
                 notify_on=[e.strip() for e in o["notify_on"].split(",") if e.strip()],
                 max_retries=o["max_retries"],
             )
-        except ApplicationError as exc:  # the service's details, one "field: message" each
-            raise CommandError("; ".join(error_lines(exc.details)) or exc.message) from None
+        except ApplicationError as exc:
+            raise CommandError(self.said(exc)) from None
         next_run = job.next_run_at.isoformat(timespec="seconds") if job.next_run_at else "-"
         self.stdout.write(self.style.SUCCESS(f"Job {job.pk} created; first run {next_run}."))
+
+    @staticmethod
+    def said(exc: ApplicationError) -> str:
+        """A quota's message; bad input's details, one "field: message" each."""
+        if exc.code == "quota_exceeded":
+            return exc.message
+        return "; ".join(error_lines(exc.details)) or exc.message
 
     @staticmethod
     def schedule(o: dict) -> Schedule:
