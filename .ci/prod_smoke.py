@@ -20,8 +20,9 @@ What it does, in the order a deployment does it:
 4. a client behind a TLS-terminating proxy: every request carries X-Forwarded-Proto: https
    and X-Forwarded-For, exactly what nginx/traefik/a load balancer in front adds
    (SECURE_SSL_REDIRECT stays on); the orchestrator's probes hit /health/* over plain HTTP;
-5. register, log in, upload (sha256 checked, downloaded back), a one-off reminder job 5 s
-   ahead whose email must reach the SMTP server exactly once (and stay once for 30 s),
+5. register, verify the address with the emailed link, log in, upload (sha256 checked,
+   downloaded back), a one-off reminder job 5 s ahead whose email must reach the SMTP
+   server exactly once (and stay once for 30 s),
    the admin login page and Swagger UI with every stylesheet/script they reference (hashed
    names when the storage is the manifest one), an operator's admin login (CSRF, Secure
    cookies) with an account from `createsuperuser`,
@@ -465,6 +466,29 @@ class Client:
 # --- the test -----------------------------------------------------------------------------------
 
 
+def verify_address(client: Client, procs: Processes, mailbox: Mailbox, address: str) -> None:
+    """What a new user does: open the verification email, follow its link (the page only
+    shows a button) and confirm — here the token goes to the API, as the page's POST would."""
+    deadline = time.monotonic() + 60
+    while not (mails := [m for m in mailbox.to(address) if "Verify" in str(m["subject"])]):
+        procs.assert_alive()
+        if time.monotonic() > deadline:
+            raise SmokeFailure(f"no verification email reached {address} within 60 s")
+        time.sleep(0.2)
+    text = mails[0].get_body(preferencelist=("plain",)).get_content()
+    link = re.search(r"(\S+/verify-email/)\?token=(\S+)", text)
+    check(
+        link is not None and link.group(1) == f"{Client.PUBLIC}/verify-email/",
+        f"the verification email links to {Client.PUBLIC}/verify-email/: {text[:400]}",
+    )
+    page = client.request("GET", f"{link.group(1)}?token={link.group(2)}", browser=True)
+    check(
+        page.status_code == 200 and 'name="token"' in page.text,
+        f"the verification link opens a page with its button: {page.status_code}",
+    )
+    client.request("POST", "/api/v1/auth/verify-email/", expect=200, json={"token": link.group(2)})
+
+
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--work", type=Path, required=True, help="scratch folder (logs, app copy)")
@@ -694,13 +718,14 @@ def smoke(work: Path, venv: Path, procs: Processes) -> None:
     client.request(
         "POST",
         "/api/v1/auth/register/",
-        expect=201,
+        expect=202,
         json={
             "email": email_address,
             "password": password,
             "full_name": "Smoke Test",
         },
     )
+    verify_address(client, procs, mailbox, email_address)
     tokens = client.request(
         "POST",
         "/api/v1/auth/login/",

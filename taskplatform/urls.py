@@ -3,8 +3,6 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView
 
-from accounts.pages import reset_password_page, verify_email_page
-
 from . import health
 from .api.docs import RedocView, SwaggerView
 from .metrics import metrics_view
@@ -33,9 +31,8 @@ urlpatterns = [
     path("api/docs/", SwaggerView.as_view(url_name="schema"), name="swagger-ui"),
     path("api/redoc/", RedocView.as_view(url_name="schema"), name="redoc"),
     path("admin/", admin.site.urls),
-    # the pages the account emails link to (server-rendered forms; the API does the same)
-    path("verify-email/", verify_email_page, name="verify-email-page"),
-    path("reset-password/", reset_password_page, name="reset-password-page"),
+    # /verify-email/ and /reset-password/: the pages the account emails link to
+    path("", include("accounts.urls")),
     # provider delivery events (basic auth: ANYMAIL_WEBHOOK_SECRET)
     path(
         "webhooks/anymail/sendgrid/tracking/",

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import re
 import secrets
 import threading
 import time
 from collections import Counter
 from datetime import UTC, datetime, timedelta
+from typing import Any, ClassVar
 
 import requests
 
 PASSWORD = "correct-horse-battery-staple"
+VERIFY_LINK = re.compile(r"/verify-email/\?token=(\S+)")
 
 
 class Answers:
@@ -32,7 +35,22 @@ class Answers:
                 self.errors.append(f"{method} {path}: {response.status_code} {response.text[:300]}")
 
 
+def _plain_text(message: Any) -> str:
+    parts = [
+        part.get_payload(decode=True).decode("utf-8", "replace")
+        for part in message.walk()
+        if part.get_content_type() == "text/plain"
+    ]
+    return "\n".join(parts)
+
+
 class User:
+    """A person using the platform over HTTP. Signing up verifies the address as a person
+    does: the verification email is read from the stack's SMTP sink (`User.mailbox`, set
+    by the suite's `stack` fixture) and its token posted back."""
+
+    mailbox: ClassVar[Any] = None  # the stack's SmtpSink
+
     def __init__(self, base: str, answers: Answers, *, tag: str) -> None:
         self.base = base
         self.answers = answers
@@ -40,6 +58,7 @@ class User:
         self.session = requests.Session()
         # as behind the TLS proxy of a real deployment
         self.session.headers["X-Forwarded-Proto"] = "https"
+        self.verified = threading.Event()
 
     def call(self, method: str, path: str, **kwargs) -> requests.Response | None:
         try:
@@ -50,10 +69,32 @@ class User:
         self.answers.add(method, path, response)
         return response
 
-    def sign_up(self) -> User:
+    def sign_up(self, *, wait_verified: float = 15.0) -> User:
+        """Register, verify the address, log in. The verification email can't arrive while
+        the broker is down: then this returns after `wait_verified` seconds, and the address
+        is verified in the background once the email comes (mail to it is held till then)."""
         body = {"email": self.email, "password": PASSWORD, "full_name": "Fault Tester"}
-        assert self.call("POST", "/api/v1/auth/register/", json=body).status_code == 201
+        assert self.call("POST", "/api/v1/auth/register/", json=body).status_code == 202
+        threading.Thread(target=self._verify_when_mailed, daemon=True).start()
+        self.verified.wait(timeout=wait_verified)
         return self.log_in()
+
+    def _verify_when_mailed(self, timeout: float = 600.0) -> None:
+        assert User.mailbox is not None, "User.mailbox: the stack's SMTP sink is not set"
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            with User.mailbox.recorder.lock:
+                messages = list(User.mailbox.recorder.messages)
+            for message in messages:
+                link = VERIFY_LINK.search(_plain_text(message))
+                if link and self.email in str(message.get("To", "")):
+                    response = self.call(
+                        "POST", "/api/v1/auth/verify-email/", json={"token": link.group(1)}
+                    )
+                    if response is not None and response.status_code == 200:
+                        self.verified.set()
+                        return
+            time.sleep(0.2)
 
     def log_in(self) -> User:
         body = {"email": self.email, "password": PASSWORD}
