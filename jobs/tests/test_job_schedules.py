@@ -19,6 +19,7 @@ from jobs.schedules import (
     cron,
     next_after,
     schedule_check,
+    shortest_gap,
     upcoming,
 )
 from taskplatform.timezones import zone_check
@@ -179,3 +180,45 @@ def test_the_platform_has_one_time_zone_set():
         if "available_timezones" in path.read_text() and "tests" not in path.parts
     }
     assert readers == set()
+
+
+# --- the shortest gap between two runs (the mailing-job quota's measure) ----------------------
+
+
+@pytest.mark.parametrize(
+    ("expression", "seconds"),
+    [
+        ("* * * * *", 60),
+        ("0,1 9 * * *", 60),
+        ("*/10 * * * *", 600),
+        ("0 9 * * *", 86400),
+        ("0 9 * * 1-5", 86400),
+        ("59 23 * * 1", 7 * 86400),
+        # every minute on the 1st, every minute on 29 February: found from today's date
+        ("* * 1 * *", 60),
+        ("* * 29 2 *", 60),
+        # the last run of the 1st and the first of the 2nd
+        ("0,59 0,23 1,2 * *", 60),
+    ],
+)
+def test_shortest_gap_of_cron_expressions(expression, seconds):
+    gap = shortest_gap(cron(expression), zone_check("UTC"), utc(2026, 11, 5, 12))
+    assert gap == timedelta(seconds=seconds)
+
+
+def test_shortest_gap_is_real_time_across_a_dst_change():
+    # 01:55 and 03:00 are 65 minutes apart on the clock, 5 on the night Berlin skips 02:00-03:00
+    every_day = cron("0,55 1,3 * * *")
+    assert shortest_gap(every_day, BERLIN, utc(2026, 3, 27, 12)) == timedelta(minutes=5)
+    assert shortest_gap(every_day, BERLIN, utc(2026, 5, 1)) == timedelta(minutes=55)
+    # a daily run is 23 hours from the one before on that night
+    assert shortest_gap(cron("0 9 * * *"), BERLIN, utc(2026, 3, 27, 12)) == timedelta(hours=23)
+
+
+def test_shortest_gap_of_intervals_and_one_offs():
+    now = utc(2026, 11, 5, 12)
+    assert shortest_gap(Schedule(INTERVAL, every=2, period="hours"), BERLIN, now) == timedelta(
+        hours=2
+    )
+    assert shortest_gap(Schedule(ONCE, run_at=utc(2027, 1, 1)), BERLIN, now) is None
+    assert shortest_gap(cron("0 9 1 1 *"), BERLIN, now) is None  # once in the 8 days looked at
