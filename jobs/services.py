@@ -35,6 +35,7 @@ from .quotas import (
 from .schedules import ONCE, Schedule, beat_row, from_job, next_after
 from .validation import (
     DEFAULT_MAX_RETRIES,
+    JobInput,
     fields_check,
     first_run,
     job_validate,
@@ -52,6 +53,7 @@ def _conflict(message: str) -> ApplicationError:
 
 
 @quota_refusals_recorded
+@transaction.atomic
 def job_create_check(
     *,
     owner: User,
@@ -63,10 +65,11 @@ def job_create_check(
     notify_on: Sequence[str] | None = None,
     max_retries: int = DEFAULT_MAX_RETRIES,
 ) -> None:
-    """Raise what job_create would, creating nothing (the admin form asks before saving):
-    the input's rules and the owner's quotas, the active jobs counted without the lock
-    job_create takes. A quota refusal is audited."""
-    data = job_validate(
+    """Raise what job_create would, creating nothing (the admin form asks before saving).
+    A quota refusal is audited. The owner's row lock is the caller's transaction's: the
+    admin's add view runs clean and save in one, so no other create takes the last place
+    in between."""
+    _create_checked(
         owner=owner,
         name=name,
         kind=kind,
@@ -76,7 +79,6 @@ def job_create_check(
         notify_on=notify_on,
         max_retries=max_retries,
     )
-    active_jobs_check(owner=owner, kind=data.kind)
 
 
 @quota_refusals_recorded
@@ -93,10 +95,8 @@ def job_create(
     max_retries: int = DEFAULT_MAX_RETRIES,
     actor: User | None = None,
 ) -> Job:
-    """Create a job for `owner` (`actor`: who did it, if not the owner — an operator).
-    The input is checked by `job_validate` (its defaults apply), then the owner's active
-    jobs are counted under their row lock (jobs.quotas)."""
-    data = job_validate(
+    """Create a job for `owner` (`actor`: who did it, if not the owner — an operator)."""
+    data = _create_checked(
         owner=owner,
         name=name,
         kind=kind,
@@ -106,8 +106,6 @@ def job_create(
         notify_on=notify_on,
         max_retries=max_retries,
     )
-    owner_lock(owner.pk)
-    active_jobs_check(owner=owner, kind=data.kind)
     job = Job.objects.create(
         owner=owner,
         name=data.name,
@@ -133,6 +131,34 @@ def job_create(
             idempotency_key=f"job:{job.pk}:created",
         )
     return job
+
+
+def _create_checked(
+    *,
+    owner: User,
+    name: str,
+    kind: str,
+    params: dict[str, Any] | None,
+    schedule: Schedule,
+    timezone: str | None,
+    notify_on: Sequence[str] | None,
+    max_retries: int,
+) -> JobInput:
+    """A new job's input checked by `job_validate` (its defaults apply), then the owner's
+    active jobs counted under their row lock (jobs.quotas), held until the transaction ends."""
+    data = job_validate(
+        owner=owner,
+        name=name,
+        kind=kind,
+        params=params,
+        schedule=schedule,
+        timezone=timezone,
+        notify_on=notify_on,
+        max_retries=max_retries,
+    )
+    owner_lock(owner.pk)
+    active_jobs_check(owner=owner, kind=data.kind)
+    return data
 
 
 def _locked(job: Job) -> Job:

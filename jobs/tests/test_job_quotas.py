@@ -302,6 +302,18 @@ def test_the_admin_form_shows_a_quota_on_the_field_it_limits(admin_client, user)
     ]
 
 
+def test_the_admin_resume_action_warns_of_the_quota(admin_client, user):
+    paused = JobFactory(owner=user, status="paused")
+    JobFactory.create_batch(50, owner=user)
+    body = {"action": "resume", "_selected_action": [paused.pk]}
+    response = admin_client.post("/admin/jobs/job/", body, follow=True)
+    assert response.status_code == 200
+    assert b"the most allowed per user is 50" in response.content
+    paused.refresh_from_db()
+    assert paused.status == "paused"
+    assert [d["quota"] for d in refusals(user)] == ["active_jobs"]
+
+
 def test_create_job_prints_the_quota_s_message(user):
     argv = [
         "--owner",
