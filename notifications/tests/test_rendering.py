@@ -15,6 +15,16 @@ TASK = {
 }
 CONTEXTS = {
     Kind.WELCOME: {},
+    Kind.VERIFY_EMAIL: {
+        "verify_url": "https://tasks.example.com/verify-email/?token=abc",
+        "for_password_reset": False,
+        "valid_hours": 72,
+    },
+    Kind.PASSWORD_RESET: {
+        "reset_url": "https://tasks.example.com/reset-password/?token=a.b",
+        "valid_minutes": 60,
+    },
+    Kind.REGISTER_ATTEMPT: {},
     Kind.EMAILS_HELD_BACK: {
         "count": 12,
         "limit": 30,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from .checks import REPORT, no_late_duplicates
-from .client import Answers
+from .client import Answers, User
 from .stack import Stack
 
 
@@ -18,6 +18,8 @@ def pytest_collection_modifyitems(items):
 @pytest.fixture(scope="session")
 def stack():
     stack = Stack()
+    # users verify their address from the verification email this sink receives
+    User.mailbox = stack.smtp
     try:
         stack.start()
         yield stack
