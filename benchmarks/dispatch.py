@@ -197,6 +197,9 @@ def main() -> None:
             "VAR_DIR": str(work),
             "PYTHONPATH": str(ROOT),
             "LOG_LEVEL": "WARNING",
+            # the owners are sent far more than an hour's limit of reminders: send them all,
+            # as before the limit existed, so figures stay comparable
+            "NOTIFICATIONS_PER_USER_PER_HOUR": "0",
         }
     )
     subprocess.run([sys.executable, "manage.py", "migrate", "-v0"], cwd=ROOT, check=True)
@@ -204,6 +207,7 @@ def main() -> None:
 
     django.setup()
     import redis
+    from django.utils import timezone
     from django_celery_beat.models import PeriodicTask, PeriodicTasks
 
     from accounts.models import User
@@ -213,7 +217,12 @@ def main() -> None:
     PeriodicTask.objects.exclude(task="jobs.dispatch").update(enabled=False)
     PeriodicTask.objects.filter(task="jobs.dispatch").update(enabled=True)
     PeriodicTasks.update_changed()
-    owners = [User.objects.get_or_create(email=f"dispatch-{n}@example.com")[0] for n in range(100)]
+    owners = [
+        User.objects.get_or_create(
+            email=f"dispatch-{n}@example.com", defaults={"email_verified_at": timezone.now()}
+        )[0]
+        for n in range(100)
+    ]
     results = {}
     try:
         for label, total, due in [

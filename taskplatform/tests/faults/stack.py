@@ -243,6 +243,9 @@ class Stack:
             "RATELIMIT_AUTH": "100000/m",
             "RATELIMIT_LOGIN_IP": "100000/m",
             "RATELIMIT_LOGIN_EMAIL": "100000/m",
+            # one test user is sent 40 reminders within a minute (the mid-batch kill): the
+            # hourly limit per user would hold most of them back
+            "NOTIFICATIONS_PER_USER_PER_HOUR": "1000",
             "HEARTBEAT_INTERVAL": "2",
             # shorter clocks than production so a fault plays out in seconds, not minutes
             "JOBS_RETRY_BASE_SECONDS": "2",
