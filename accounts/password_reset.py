@@ -13,10 +13,9 @@ from django.db import transaction
 from audit.services import audit_record
 from notifications.kinds import Kind
 from notifications.services import notification_create
-from taskplatform.exceptions import ApplicationError
 
 from .models import User, normalize_email
-from .services import blacklist_all_refresh_tokens, password_errors
+from .services import password_set
 from .tokens import reset_token_make, reset_token_user
 from .verification import email_verification_send
 
@@ -57,19 +56,5 @@ def password_reset_confirm(*, token: str, new_password: str) -> User:
     before dies. The user's row is locked while the token is checked, so one token can't
     set two passwords."""
     user = reset_token_user(token=token, users=User.objects.select_for_update())
-    if errors := password_errors(new_password, user):
-        raise ApplicationError(
-            "The request is invalid: see details.",
-            code="validation_error",
-            details={"new_password": errors},
-        )
-    user.set_password(new_password)
-    user.save(update_fields=["password"])
-    revoked = blacklist_all_refresh_tokens(user)
-    audit_record(
-        actor=user,
-        action="user.password_reset",
-        target=user,
-        details={"refresh_tokens_revoked": revoked},
-    )
+    password_set(user=user, new_password=new_password, action="user.password_reset")
     return user

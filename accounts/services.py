@@ -172,7 +172,7 @@ def user_logout(*, user: User, refresh: str) -> None:
     audit_record(actor=user, action="user.logout", target=user)
 
 
-def blacklist_all_refresh_tokens(user: User) -> int:
+def _blacklist_all_refresh_tokens(user: User) -> int:
     alive = OutstandingToken.objects.filter(user=user, blacklistedtoken__isnull=True)
     rows = [BlacklistedToken(token=token) for token in alive]
     BlacklistedToken.objects.bulk_create(rows, ignore_conflicts=True)
@@ -188,6 +188,12 @@ def user_password_change(*, user: User, current_password: str, new_password: str
             code="validation_error",
             details={"current_password": ["The current password is wrong."]},
         )
+    password_set(user=user, new_password=new_password, action="user.password_changed")
+
+
+def password_set(*, user: User, new_password: str, action: str) -> None:
+    """Check the new password (an error on `new_password`), set it, kill every refresh
+    token issued before and audit `action`: a change or a reset."""
     if errors := password_errors(new_password, user):
         raise ApplicationError(
             "The request is invalid: see details.",
@@ -196,12 +202,9 @@ def user_password_change(*, user: User, current_password: str, new_password: str
         )
     user.set_password(new_password)
     user.save(update_fields=["password"])
-    revoked = blacklist_all_refresh_tokens(user)
+    revoked = _blacklist_all_refresh_tokens(user)
     audit_record(
-        actor=user,
-        action="user.password_changed",
-        target=user,
-        details={"refresh_tokens_revoked": revoked},
+        actor=user, action=action, target=user, details={"refresh_tokens_revoked": revoked}
     )
 
 
@@ -244,7 +247,7 @@ def user_deactivate(*, user: User, actor: User | None) -> User:
         return user
     user.is_active = False
     user.save(update_fields=["is_active"])
-    revoked = blacklist_all_refresh_tokens(user)
+    revoked = _blacklist_all_refresh_tokens(user)
     stopped = jobs_stop_for_owner(owner=user)
     audit_record(
         actor=actor,
