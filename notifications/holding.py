@@ -6,6 +6,8 @@ verification email itself) goes to it; everything else is written `held`. Verify
 releases the held rows to the queue; rows still held after
 ACCOUNTS_HOLD_UNVERIFIED_MAIL_DAYS are dropped, never sent. The sweeper (every minute) does
 both too, so a row held in the same instant its address was verified is not left behind.
+With ACCOUNTS_REQUIRE_EMAIL_VERIFICATION turned off nothing is held, and the sweeper
+releases what was.
 """
 
 from __future__ import annotations
@@ -31,7 +33,12 @@ Status = Notification.Status
 
 def must_hold(*, user: User | None, kind: str) -> bool:
     """Whether a `kind` mail to `user` waits for their address to be verified."""
-    return user is not None and user.email_verified_at is None and kind not in ACCOUNT_KINDS
+    return (
+        settings.ACCOUNTS_REQUIRE_EMAIL_VERIFICATION
+        and user is not None
+        and user.email_verified_at is None
+        and kind not in ACCOUNT_KINDS
+    )
 
 
 def notifications_release_held(*, user: User) -> int:
@@ -53,7 +60,11 @@ def notifications_sweep_held(*, now: datetime | None = None) -> dict[str, int]:
     verified = get_user_model().objects.filter(
         pk=OuterRef("user_id"), email_verified_at__isnull=False
     )
-    released = held.filter(Exists(verified)).update(
+    if settings.ACCOUNTS_REQUIRE_EMAIL_VERIFICATION:
+        waiting_for_nothing = held.filter(Exists(verified))
+    else:  # verification was turned off: nothing waits any more
+        waiting_for_nothing = held
+    released = waiting_for_nothing.update(
         status=Status.QUEUED, enqueued_at=None, next_attempt_at=now, updated_at=now
     )
     too_old = now - timedelta(days=settings.ACCOUNTS_HOLD_UNVERIFIED_MAIL_DAYS)

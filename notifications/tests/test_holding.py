@@ -71,6 +71,16 @@ def test_the_sweeper_releases_for_verified_users_and_drops_after_the_hold_days(
     assert fresh.status == Status.SENT
 
 
+def test_with_verification_turned_off_nothing_is_held_and_what_was_goes(unverified, settings):
+    held = notification_create(user=unverified, kind=Kind.REMINDER, context={"message": "a"})
+    settings.ACCOUNTS_REQUIRE_EMAIL_VERIFICATION = False
+    fresh = notification_create(user=unverified, kind=Kind.REMINDER, context={"message": "b"})
+    assert fresh.status == Status.QUEUED
+    assert notifications_sweep_held()["released"] == 1
+    held.refresh_from_db()
+    assert held.status == Status.QUEUED
+
+
 def test_bulk_rows_for_unverified_users_arrive_held(unverified):
     verified = UserFactory()
     rows = User.objects.filter(pk__in=[unverified.pk, verified.pk]).annotate(
