@@ -2,7 +2,8 @@ from __future__ import annotations
 
 import django_filters
 from django.contrib.auth import get_user_model
-from django.db.models import Q
+from django.db.models import F, Q
+from rest_framework.filters import OrderingFilter
 
 from jobs import kinds
 from jobs.models import Job
@@ -43,3 +44,21 @@ class AdminJobFilter(django_filters.FilterSet):
 
     def filter_search(self, queryset, name, value):
         return queryset.filter(Q(name__icontains=value) | Q(owner__email__icontains=value))
+
+
+class NullsLastOrderingFilter(OrderingFilter):
+    """`?ordering=` with NULLs last in either direction (a user without tasks has no
+    completion rate: neither the best nor the worst) and the id as the tie-break, so pages
+    don't shift between requests."""
+
+    def filter_queryset(self, request, queryset, view):
+        ordering = self.get_ordering(request, queryset, view)
+        if not ordering:
+            return queryset
+        terms = [
+            F(field[1:]).desc(nulls_last=True)
+            if field.startswith("-")
+            else F(field).asc(nulls_last=True)
+            for field in ordering
+        ]
+        return queryset.order_by(*terms, "pk")

@@ -68,3 +68,45 @@ class StatsSerializer(serializers.Serializer):
     notifications = NotificationCountsSerializer()
     storage = StorageSerializer()
     generated_at = serializers.DateTimeField()
+
+
+class UserCompletionSerializer(serializers.ModelSerializer):
+    tasks_total = serializers.IntegerField(read_only=True, help_text="Tasks the user owns.")
+    tasks_done = serializers.IntegerField(read_only=True, help_text="Of those, done.")
+    completion_rate = serializers.FloatField(
+        read_only=True, allow_null=True, help_text="tasks_done / tasks_total; null without tasks."
+    )
+
+    class Meta:
+        model = get_user_model()
+        fields = [
+            "id",
+            "email",
+            "full_name",
+            "is_active",
+            "tasks_total",
+            "tasks_done",
+            "completion_rate",
+        ]
+        read_only_fields = fields
+
+
+class AnalyticsSummarySerializer(serializers.Serializer):
+    users = serializers.IntegerField(help_text="User accounts, active or not.")
+    avg_tasks_per_user = serializers.FloatField()
+    avg_jobs_per_user = serializers.FloatField()
+    avg_files_per_user = serializers.FloatField()
+    tasks = serializers.IntegerField()
+    tasks_done = serializers.IntegerField()
+    completion_rate = serializers.FloatField(
+        allow_null=True, help_text="tasks_done / tasks over every task; null without tasks."
+    )
+    tasks_created_7d = serializers.IntegerField(help_text="Created in the last 7 days.")
+    tasks_completed_7d = serializers.IntegerField(help_text="Done, completed in the last 7 days.")
+    fastest_completion_seconds = serializers.FloatField(
+        allow_null=True, help_text="The shortest completed_at - created_at of a done task."
+    )
+    slowest_completion_seconds = serializers.FloatField(
+        allow_null=True, help_text="The longest completed_at - created_at of a done task."
+    )
+    generated_at = serializers.DateTimeField()

@@ -1,11 +1,11 @@
-"""The staff-only admin API: users, every user's jobs, platform stats."""
+"""The staff-only admin API: users, every user's jobs, platform stats, task analytics."""
 
 from __future__ import annotations
 
 from django.contrib.auth import get_user_model
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import extend_schema
-from rest_framework import mixins, status, viewsets
+from rest_framework import generics, mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.filters import OrderingFilter
 from rest_framework.permissions import IsAdminUser
@@ -15,17 +15,20 @@ from rest_framework.views import APIView
 from accounts import services as accounts
 from jobs.api.views import JobListing
 from jobs.models import Job
+from operations.analytics import analytics_summary, user_completion_rates
 from operations.selectors import platform_stats, users_with_counts
 from operations.services import admin_job_cancel
 from taskplatform.api.caller import caller
 
-from .filters import AdminJobFilter, AdminUserFilter
+from .filters import AdminJobFilter, AdminUserFilter, NullsLastOrderingFilter
 from .permissions import StaffWithModelPermissions
 from .serializers import (
     AdminJobSerializer,
     AdminUserSerializer,
     AdminUserUpdateSerializer,
+    AnalyticsSummarySerializer,
     StatsSerializer,
+    UserCompletionSerializer,
 )
 
 User = get_user_model()
@@ -91,3 +94,29 @@ class AdminStatsView(APIView):
     @extend_schema(responses={200: StatsSerializer})
     def get(self, request):
         return Response(StatsSerializer(platform_stats()).data)
+
+
+class AdminUserCompletionView(generics.ListAPIView):
+    """Completion of the tasks each user owns: total, done and the rate (null without
+    tasks, last in either order). Best rate first unless `?ordering=` says otherwise."""
+
+    permission_classes = [IsAdminUser]
+    serializer_class = UserCompletionSerializer
+    filterset_class = AdminUserFilter
+    filter_backends = [DjangoFilterBackend, NullsLastOrderingFilter]
+    ordering_fields = ["completion_rate", "tasks_total", "tasks_done", "email"]
+    ordering = ["-completion_rate", "-tasks_total"]
+
+    def get_queryset(self):
+        return user_completion_rates()
+
+
+class AdminAnalyticsSummaryView(APIView):
+    """Averages per user, the overall completion rate, the last 7 days, the fastest and
+    slowest completion."""
+
+    permission_classes = [IsAdminUser]
+
+    @extend_schema(responses={200: AnalyticsSummarySerializer})
+    def get(self, request):
+        return Response(AnalyticsSummarySerializer(analytics_summary()).data)
