@@ -43,7 +43,9 @@ def _check_allowed_type(content_type: str) -> None:
         )
 
 
-def _remove_blob_quietly(key: str) -> None:
+def blob_discard(*, key: str) -> None:
+    """Remove the blob of a row that was never committed; a failure is logged, not raised
+    (the caller is already handling the error that undid the row)."""
     try:
         default_storage.delete(key)
     except Exception:
@@ -103,7 +105,7 @@ def file_store(
                 details={"name": stored.name, "size": stored.size, "sha256": sha256},
             )
     except BaseException:
-        _remove_blob_quietly(key)
+        blob_discard(key=key)
         raise
     return stored
 
