@@ -12,6 +12,8 @@ from django.db.models import Avg, Count, DurationField, ExpressionWrapper, F, Q,
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
+from files.models import StoredFile
+
 from .models import Priority, Task, overdue_condition
 
 if TYPE_CHECKING:
@@ -153,6 +155,17 @@ def _user_summary(user: User, viewer: User) -> UserSummary:
         "name": user_display_name(user=user),
         "email": user.email if shown else None,
     }
+
+
+def task_attachments(*, task: Task) -> QuerySet[StoredFile]:
+    """The files attached to `task`, oldest first. Pass a task the caller
+    may see (from task_list): seeing a task is what lets one read its attachments."""
+    return StoredFile.objects.filter(tasks=task).order_by("id")
+
+
+def task_attachment_get(*, task: Task, file_id: int) -> StoredFile | None:
+    """One file attached to `task`; None for any other file, the owner's others included."""
+    return task_attachments(task=task).filter(pk=file_id).first()
 
 
 def task_stats(*, user: User) -> dict[str, Any]:

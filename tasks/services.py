@@ -1,4 +1,5 @@
-"""Task use cases. Only the owner writes; the assignee may change the status."""
+"""Task use cases. The owner writes; the assignee may change the status; staff granted the
+model permissions (`tasks.change_task`, `tasks.delete_task`) edit and delete any task."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from django.utils import timezone
 
 from audit.services import audit_record
 from files.models import StoredFile
+from files.services import blob_discard, file_store
 from notifications.kinds import Kind
 from notifications.models import Notification
 from notifications.services import notification_create
@@ -23,11 +25,19 @@ from .models import Priority, Tag, Task
 from .selectors import user_display_name
 
 if TYPE_CHECKING:
+    from django.core.files.uploadedfile import UploadedFile
+
     from accounts.models import User
 
 
 def _forbidden(message: str) -> ApplicationError:
     return ApplicationError(message, code="permission_denied")
+
+
+def _staff_may(actor: User, permission: str) -> bool:
+    """Staff holding `permission` act on every task (seed 003's admin), through the API too;
+    staff without it only read, and a permission alone doesn't make a plain user staff."""
+    return actor.is_staff and actor.has_perm(permission)
 
 
 def _tags_for(owner: User, names: list[str]) -> list[Tag]:
@@ -168,7 +178,8 @@ def task_update(
     ):
         changing.add("tags")
     assignee_may = actor.pk == task.assignee_id and changing <= {"status"}
-    if actor.pk != task.owner_id and not assignee_may:
+    as_staff = actor.pk != task.owner_id and not assignee_may
+    if as_staff and not _staff_may(actor, "tasks.change_task"):
         raise _forbidden("Only the owner can change this task (the assignee: its status).")
     previous_status, previous_assignee = task.status, task.assignee
     changed = {}
@@ -184,7 +195,10 @@ def task_update(
     if changed:
         _set_completed_at(task, previous_status)
         task.save()
-        audit_record(actor=actor, action="task.updated", target=task, details={"changed": changed})
+        details: dict[str, Any] = {"changed": changed}
+        if as_staff:
+            details["as_staff"] = True
+        audit_record(actor=actor, action="task.updated", target=task, details=details)
         _announce_assignment(task, actor, previous_assignee)
     return task
 
@@ -201,23 +215,23 @@ def _plain(value: Any) -> Any:
 
 @transaction.atomic
 def task_delete(*, task: Task, actor: User) -> None:
-    if actor.pk != task.owner_id:
+    as_staff = actor.pk != task.owner_id
+    if as_staff and not _staff_may(actor, "tasks.delete_task"):
         raise _forbidden("Only the owner can delete this task.")
-    audit_record(actor=actor, action="task.deleted", target=task, details={"title": task.title})
+    details: dict[str, Any] = {"title": task.title}
+    if as_staff:
+        details["as_staff"] = True
+    audit_record(actor=actor, action="task.deleted", target=task, details=details)
     task.delete()
 
 
-@transaction.atomic
-def task_attachment_add(*, task: Task, actor: User, file_id: int) -> StoredFile:
+def task_attachments_write_check(*, task: Task, actor: User) -> None:
+    """Only the owner attaches and detaches (the API asks before it reads an upload's body)."""
     if actor.pk != task.owner_id:
-        raise _forbidden("Only the owner can attach files to this task.")
-    stored = StoredFile.objects.filter(pk=file_id, owner_id=task.owner_id).first()
-    if stored is None:
-        raise ApplicationError(
-            "No such file among yours.",
-            code="validation_error",
-            details={"file_id": ["No file with this id belongs to you."]},
-        )
+        raise _forbidden("Only the owner can attach and detach this task's files.")
+
+
+def _attachment_added(task: Task, actor: User, stored: StoredFile) -> None:
     task.attachments.add(stored)
     audit_record(
         actor=actor,
@@ -225,13 +239,62 @@ def task_attachment_add(*, task: Task, actor: User, file_id: int) -> StoredFile:
         target=task,
         details={"file_id": stored.pk, "name": stored.name},
     )
+
+
+@transaction.atomic
+def task_attachment_add(*, task: Task, actor: User, file_id: int) -> StoredFile:
+    task_attachments_write_check(task=task, actor=actor)
+    stored = StoredFile.objects.filter(pk=file_id, owner_id=task.owner_id).first()
+    if stored is None:
+        raise ApplicationError(
+            "No such file among yours.",
+            code="validation_error",
+            details={"file_id": ["No file with this id belongs to you."]},
+        )
+    _attachment_added(task, actor, stored)
+    return stored
+
+
+def task_attachment_upload(
+    *,
+    task: Task,
+    actor: User,
+    upload: UploadedFile,
+    sha256: str,
+    head: bytes,
+    expected_sha256: str | None = None,
+) -> StoredFile:
+    """Store an upload as the owner's file (files' checksum, type and quota rules) and attach
+    it to `task`: both or neither — a refused upload, or a task deleted meanwhile, keeps no
+    row and no blob."""
+    task_attachments_write_check(task=task, actor=actor)
+    stored: StoredFile | None = None
+    try:
+        with transaction.atomic():
+            stored = file_store(
+                owner=actor,  # the owner: task_attachments_write_check
+                upload=upload,
+                sha256=sha256,
+                head=head,
+                expected_sha256=expected_sha256,
+            )
+            # locked after the bytes are stored, not while: the task can't be deleted before
+            # the attachment commits, and edits to it don't wait for the upload to be saved
+            locked = Task.objects.select_for_update().filter(pk=task.pk).values_list("pk")
+            if locked.first() is None:
+                raise ApplicationError("No such task.", code="not_found")
+            _attachment_added(task, actor, stored)
+    except BaseException:
+        if stored is not None:  # stored, then rolled back with the attachment
+            blob_discard(key=stored.storage_key)
+        raise
     return stored
 
 
 @transaction.atomic
 def task_attachment_remove(*, task: Task, actor: User, file_id: int) -> None:
-    if actor.pk != task.owner_id:
-        raise _forbidden("Only the owner can detach files from this task.")
+    """Unlink a file from the task; the file stays the owner's (the files API deletes it)."""
+    task_attachments_write_check(task=task, actor=actor)
     if not task.attachments.filter(pk=file_id).exists():
         raise ApplicationError("This file is not attached to the task.", code="not_found")
     task.attachments.remove(file_id)

@@ -4,9 +4,11 @@ from collections.abc import Callable
 from typing import Any, ClassVar
 
 from django.contrib.auth import get_user_model
+from django.urls import reverse
 from rest_framework import serializers
 
 from accounts.models import normalize_email
+from files.models import StoredFile
 from taskplatform.api.converters import MAX_ID
 from taskplatform.api.fields import DateTimeField, iso_utc
 from tasks.models import Priority, Task
@@ -143,6 +145,21 @@ def _active_user(**lookup: Any):
 
 class AttachmentSerializer(serializers.Serializer):
     file_id = serializers.IntegerField(min_value=1, max_value=MAX_ID)
+
+
+# A file attached to a task, with the task-scoped URL everyone who sees the task may download
+# it from (context: request, task).
+class TaskAttachmentSerializer(serializers.ModelSerializer):
+    download_url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = StoredFile
+        fields = ["id", "name", "size", "content_type", "sha256", "created_at", "download_url"]
+        read_only_fields = fields
+
+    def get_download_url(self, obj: StoredFile) -> str:
+        path = reverse("task-attachment-download", args=[self.context["task"].pk, obj.pk])
+        return self.context["request"].build_absolute_uri(path)
 
 
 class TaskStatsSerializer(serializers.Serializer):

@@ -4,12 +4,18 @@ from __future__ import annotations
 
 from django.db.models import F, OrderBy
 from django_filters.rest_framework import DjangoFilterBackend
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status, viewsets
 from rest_framework.decorators import action
+from rest_framework.exceptions import NotFound
 from rest_framework.filters import OrderingFilter
 from rest_framework.response import Response
 
+from files.api.downloads import AnyAcceptNegotiation, file_download_response
+from files.api.serializers import FileUploadSerializer
+from files.api.upload_form import upload_checked
+from files.models import StoredFile
 from taskplatform.api.caller import caller
 from tasks import selectors, services
 from tasks.models import Priority, Task
@@ -17,7 +23,7 @@ from tasks.models import Priority, Task
 from .filters import TaskFilter
 from .serializers import (
     AttachmentSerializer,
-    FileSummarySerializer,
+    TaskAttachmentSerializer,
     TaskSerializer,
     TaskStatsSerializer,
     TaskWriteSerializer,
@@ -114,15 +120,77 @@ class TaskViewSet(viewsets.ModelViewSet):
         services.task_delete(task=self.get_object(), actor=caller(request))
         return Response(status=status.HTTP_204_NO_CONTENT)
 
-    @extend_schema(request=AttachmentSerializer, responses={201: FileSummarySerializer})
-    @action(detail=True, methods=["post"], url_path="attachments")
+    def _attachment(self, task: Task, stored: StoredFile) -> dict:
+        context = {"request": self.request, "task": task}
+        return TaskAttachmentSerializer(stored, context=context).data
+
+    @extend_schema(
+        request={
+            "application/json": AttachmentSerializer,
+            "multipart/form-data": FileUploadSerializer,
+        },
+        responses={201: TaskAttachmentSerializer},
+        description="Attach one of the owner's files (JSON `file_id`), or upload one (multipart "
+        "`file`, optional `sha256`: stored as the owner's file, as POST /api/v1/files/ does, "
+        "then attached). Only the owner.",
+    )
+    @action(detail=True, methods=["post"], url_path="attachments", filter_backends=[])
     def attach(self, request, pk=None):
-        form = AttachmentSerializer(data=request.data)
-        form.is_valid(raise_exception=True)
-        stored = services.task_attachment_add(
-            task=self.get_object(), actor=caller(request), file_id=form.validated_data["file_id"]
-        )
-        return Response(FileSummarySerializer(stored).data, status=status.HTTP_201_CREATED)
+        task, actor = self.get_object(), caller(request)
+        if request.content_type.lower().startswith("multipart/form-data"):
+            # refused before a byte of the body is read
+            services.task_attachments_write_check(task=task, actor=actor)
+            with upload_checked(request) as upload:
+                stored = services.task_attachment_upload(
+                    task=task,
+                    actor=actor,
+                    upload=upload.file,
+                    sha256=upload.sha256,
+                    head=upload.head,
+                    expected_sha256=upload.expected_sha256,
+                )
+        else:
+            form = AttachmentSerializer(data=request.data)
+            form.is_valid(raise_exception=True)
+            stored = services.task_attachment_add(
+                task=task, actor=actor, file_id=form.validated_data["file_id"]
+            )
+        return Response(self._attachment(task, stored), status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        request=None,
+        responses={200: TaskAttachmentSerializer(many=True)},
+        description="The files attached to the task, oldest first, each with the URL anyone "
+        "who may see the task downloads it from.",
+    )
+    @attach.mapping.get
+    def attachments(self, request, pk=None):
+        task = self.get_object()
+        page = self.paginate_queryset(selectors.task_attachments(task=task))
+        assert page is not None  # every list is paged (DEFAULT_PAGINATION_CLASS)
+        context = {"request": request, "task": task}
+        data = TaskAttachmentSerializer(page, many=True, context=context).data
+        return self.get_paginated_response(data)
+
+    @extend_schema(
+        request=None,
+        responses={
+            (200, "*/*"): OpenApiResponse(OpenApiTypes.BINARY, description="The bytes."),
+            (304, "*/*"): OpenApiResponse(description="Not modified (If-None-Match)."),
+        },
+    )
+    @action(
+        detail=True,
+        methods=["get"],
+        url_path="attachments/<id:file_id>/download",
+        filter_backends=[],
+        content_negotiation_class=AnyAcceptNegotiation,
+    )
+    def attachment_download(self, request, pk=None, file_id=None):
+        stored = selectors.task_attachment_get(task=self.get_object(), file_id=int(file_id))
+        if stored is None:
+            raise NotFound("No such file is attached to this task.")
+        return file_download_response(request, stored)
 
     @extend_schema(request=None, responses={204: None})
     @action(detail=True, methods=["delete"], url_path="attachments/<id:file_id>")
