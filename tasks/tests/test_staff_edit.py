@@ -129,3 +129,32 @@ def test_staff_do_not_attach_or_detach(user, staff_user):
     task.attachments.add(stored)
     assert staff.delete(f"{url}{stored.pk}/").status_code == 403
     assert staff.get(f"{url}{stored.pk}/download/").status_code == 200
+
+
+# --- the admin closes tasks through the same service ------------------------------------------
+
+ADMIN = "/admin/tasks/task/"
+
+
+def test_the_admin_closes_selected_tasks_audited(admin_client, user):
+    task = TaskFactory(owner=user)
+    assert b'value="close"' in admin_client.get(ADMIN).content
+    response = admin_client.post(ADMIN, {"action": "close", "_selected_action": [task.pk]})
+    assert response.status_code == 302
+    task.refresh_from_db()
+    assert task.status == "done" and task.completed_at is not None
+    event = AuditEvent.objects.get(action="task.updated")
+    assert event.actor_email == "root@example.com" and event.details["as_staff"] is True
+
+
+def test_staff_who_may_only_view_tasks_get_no_close_action(client, user, staff_user):
+    staff_user.user_permissions.add(
+        Permission.objects.get(content_type__app_label="tasks", codename="view_task")
+    )
+    client.force_login(staff_user)
+    task = TaskFactory(owner=user)
+    page = client.get(ADMIN)
+    assert page.status_code == 200 and b'value="close"' not in page.content
+    client.post(ADMIN, {"action": "close", "_selected_action": [task.pk]})
+    task.refresh_from_db()
+    assert task.status == "todo"
