@@ -5,12 +5,17 @@ Rates come from settings.RATELIMITS, so operators tune them by environment.
 
 If the cache is unreachable the limits fail open (logged): a Redis outage must not turn
 every API call into an error, and the database outbox keeps accepting work meanwhile.
+
+Every answer that went through a throttle says where the caller stands (X-RateLimit-Limit,
+-Remaining, -Reset: the tightest of its limits), except on the account endpoints: they must
+not tell a guesser how many attempts are left, so they send Retry-After on a 429 only.
 """
 
 from __future__ import annotations
 
 import logging
 import time
+from dataclasses import dataclass
 from typing import Any
 
 import redis
@@ -71,14 +76,27 @@ def _ip_email_key(group, request) -> str:
 _NEEDS_EMAIL = (_email_key, _email_or_caller_key, _ip_email_key)
 
 
+@dataclass(frozen=True)
+class Usage:
+    """Where a caller stands against one limit."""
+
+    limit: int
+    remaining: int
+    reset: int  # seconds until the window starts again
+
+
 class _RateThrottle(BaseThrottle):
     """Throttle on each (group, key, rate name) of `limits`; the first exhausted one
-    answers 429 (with Retry-After only: nothing says how many attempts are left)."""
+    answers 429 with Retry-After. `discloses_usage = False` keeps the X-RateLimit headers
+    off the whole answer (attempts left must not show)."""
 
     limits: tuple[tuple[str, Any, str], ...] = ()
+    discloses_usage = True
 
     def allow_request(self, request, view) -> bool:
         self._wait = None
+        if not self.discloses_usage:
+            request._request.rate_limit_undisclosed = True
         for group, key, rate_name in self.limits:
             rate = settings.RATELIMITS[rate_name]
             if key in _NEEDS_EMAIL and not key(group, request):
@@ -94,7 +112,17 @@ class _RateThrottle(BaseThrottle):
             except CACHE_DOWN as exc:  # the counters' store is down: fail open
                 _log_fail_open(exc)
                 return True
-            if usage and usage["should_limit"]:
+            if usage is None:  # RATELIMIT_ENABLE is off
+                continue
+            # on the Django request, where RateLimitHeadersMiddleware finds them
+            vars(request._request).setdefault("rate_limit_usages", []).append(
+                Usage(
+                    limit=usage["limit"],
+                    remaining=max(0, usage["limit"] - usage["count"]),
+                    reset=max(1, usage["time_left"]),  # as Retry-After rounds it
+                )
+            )
+            if usage["should_limit"]:
                 self._wait = usage["time_left"]
                 return False
         return True
@@ -116,6 +144,7 @@ class LoginRateThrottle(_RateThrottle):
     and per address alone higher too (one host spraying many accounts; several people
     behind one NAT still log in)."""
 
+    discloses_usage = False
     limits = (
         ("login-pair", _ip_email_key, "auth"),
         ("login-ip", _ip_key, "login_ip"),
@@ -128,6 +157,7 @@ class RegisterRateThrottle(_RateThrottle):
     (verification, "someone tried to register"), so it counts against the address's
     account-mail limit too."""
 
+    discloses_usage = False
     limits = (
         ("register-ip", _ip_key, "auth"),
         ("register-email", _email_key, "auth"),
@@ -140,6 +170,7 @@ class AccountMailRateThrottle(_RateThrottle):
     client address, and per address mailed — one counter for every flow, so nobody can
     flood someone's inbox through them."""
 
+    discloses_usage = False
     limits = (
         ("account-mail-ip", _ip_key, "account_mail_ip"),
         ("account-mail-email", _email_or_caller_key, "account_mail_email"),
@@ -150,4 +181,23 @@ class AccountTokenRateThrottle(_RateThrottle):
     """Presenting an emailed token (verify an address, set a new password): per client
     address. The tokens are signed, so this only keeps a prober's cost bounded."""
 
+    discloses_usage = False
     limits = (("account-token-ip", _ip_key, "account_token"),)
+
+
+class RateLimitHeadersMiddleware:
+    """X-RateLimit-Limit / -Remaining / -Reset of the tightest limit the request was counted
+    against (fewest calls left; then the longest wait), on any answer, a 429 included."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        usages = getattr(request, "rate_limit_usages", None)
+        if usages and not getattr(request, "rate_limit_undisclosed", False):
+            tightest = min(usages, key=lambda u: (u.remaining, -u.reset))
+            response["X-RateLimit-Limit"] = str(tightest.limit)
+            response["X-RateLimit-Remaining"] = str(tightest.remaining)
+            response["X-RateLimit-Reset"] = str(tightest.reset)
+        return response

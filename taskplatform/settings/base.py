@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import environ
+from corsheaders.defaults import default_headers as default_cors_headers
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
@@ -41,6 +42,7 @@ INSTALLED_APPS = [
     "rest_framework_simplejwt.token_blacklist",
     "django_filters",
     "django_ratelimit",
+    "corsheaders",
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_celery_beat",
@@ -61,11 +63,15 @@ MIDDLEWARE = [
     "taskplatform.middleware.RequestContextMiddleware",
     "taskplatform.metrics.MetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # CORS before anything that may answer on its own (an https redirect, static files)
+    "corsheaders.middleware.CorsMiddleware",
     "taskplatform.middleware.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
+    # X-RateLimit-* from the throttles a DRF view ran (taskplatform/api/throttling.py)
+    "taskplatform.api.throttling.RateLimitHeadersMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -219,6 +225,23 @@ RATELIMITS = {
 }
 
 # --- Celery ---------------------------------------------------------------------------------
+# --- CORS (django-cors-headers) --------------------------------------------------------------
+# Origins whose pages may call the API from a browser (`https://app.example.com`, comma
+# separated); empty: no cross-origin calls. Only /api/: the admin and the pages use cookies.
+# A value without its scheme fails the system checks (corsheaders.E013).
+CORS_ALLOWED_ORIGINS = [
+    origin.strip() for origin in env.list("CORS_ALLOWED_ORIGINS", default=[]) if origin.strip()
+]
+CORS_URLS_REGEX = r"^/api/"
+CORS_ALLOW_HEADERS = (*default_cors_headers, "x-request-id")
+CORS_EXPOSE_HEADERS = [
+    "X-RateLimit-Limit",
+    "X-RateLimit-Remaining",
+    "X-RateLimit-Reset",
+    "Retry-After",
+    "X-Request-ID",
+]
+
 CELERY_BROKER_URL = (
     env.str("CELERY_BROKER_URL", default="") or REDIS_URL or "filesystem://localhost/"
 )

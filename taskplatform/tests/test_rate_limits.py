@@ -1,4 +1,5 @@
-"""Rate limits answer 429 in the envelope with Retry-After, and hold across processes."""
+"""Rate limits answer 429 in the envelope with Retry-After, say where a caller stands in
+X-RateLimit-* headers (except on the account endpoints), and hold across processes."""
 
 from __future__ import annotations
 
@@ -230,5 +231,101 @@ def test_limits_fail_open_when_the_cache_is_down(user_client, settings, monkeypa
     monkeypatch.setattr(throttling, "_last_logged", 0.0)
     with caplog.at_level("WARNING", logger="taskplatform.api.throttling"):
         for _ in range(3):
-            assert user_client.get("/api/v1/tasks/").status_code == 200
+            response = user_client.get("/api/v1/tasks/")
+            assert response.status_code == 200
+            assert "X-RateLimit-Remaining" not in response  # nothing was counted
     assert ["rate limits not enforced" in r.getMessage() for r in caplog.records] == [True]
+
+
+LIMIT_HEADERS = ("X-RateLimit-Limit", "X-RateLimit-Remaining", "X-RateLimit-Reset")
+
+
+def limit_headers(response) -> tuple[int, int, int]:
+    limit, remaining, reset = (int(response[name]) for name in LIMIT_HEADERS)
+    return limit, remaining, reset
+
+
+def test_every_throttled_answer_says_where_the_caller_stands(user_client, strict):
+    first = user_client.get("/api/v1/tasks/")
+    limit, remaining, reset = limit_headers(first)
+    assert (limit, remaining) == (50, 49) and 1 <= reset <= 3600
+    # errors that went through the throttle count and say so too
+    assert limit_headers(user_client.get("/api/v1/tasks/999999/"))[:2] == (50, 48)
+    bad = user_client.post("/api/v1/tasks/", {"title": ""}, format="json")
+    assert bad.status_code == 400 and limit_headers(bad)[:2] == (50, 47)
+    # one counter for every endpoint the caller uses
+    assert limit_headers(user_client.get("/api/v1/auth/me/"))[1] == 46
+
+
+def test_a_429_says_nothing_is_left_and_when_to_come_back(user_client, strict, settings):
+    settings.RATELIMITS = {**settings.RATELIMITS, "api": "2/h"}
+    for remaining in (1, 0):
+        assert limit_headers(user_client.get("/api/v1/tasks/"))[:2] == (2, remaining)
+    limited = user_client.get("/api/v1/tasks/")
+    assert limited.status_code == 429 and limited.json()["error"]["code"] == "rate_limited"
+    limit, remaining, reset = limit_headers(limited)
+    assert (limit, remaining) == (2, 0)
+    assert reset == int(limited["Retry-After"])
+
+
+def test_anonymous_callers_get_the_headers_of_their_address(api_client, strict):
+    response = api_client.get("/api/schema/", REMOTE_ADDR="192.0.2.40")
+    assert response.status_code == 200 and limit_headers(response)[:2] == (50, 49)
+    refresh = api_client.post(
+        "/api/v1/auth/refresh/", {"refresh": "x"}, format="json", REMOTE_ADDR="192.0.2.40"
+    )
+    assert refresh.status_code == 401 and limit_headers(refresh)[:2] == (50, 48)
+
+
+ACCOUNT_CALLS = [
+    (LOGIN, {"email": "a@example.com", "password": "wrong"}),
+    ("/api/v1/auth/register/", {"email": "b@example.com", "password": "a-long-passphrase-1"}),
+    (RESEND, {"email": "c@example.com"}),
+    (RESET, {"email": "d@example.com"}),
+    ("/api/v1/auth/verify-email/", {"token": "x"}),
+    ("/api/v1/auth/password-reset/confirm/", {"token": "x", "new_password": "y"}),
+]
+
+
+@pytest.mark.parametrize(("path", "body"), ACCOUNT_CALLS)
+def test_account_endpoints_tell_nothing_but_retry_after(api_client, strict, settings, path, body):
+    """A guesser must not learn how many attempts are left (issue 13): no X-RateLimit-*
+    headers on these endpoints at all, allowed or refused."""
+    settings.RATELIMITS = dict.fromkeys(settings.RATELIMITS, "1/h")
+    allowed = api_client.post(path, body, format="json", REMOTE_ADDR="192.0.2.50")
+    assert allowed.status_code < 429
+    limited = api_client.post(path, body, format="json", REMOTE_ADDR="192.0.2.50")
+    assert limited.status_code == 429 and int(limited["Retry-After"]) >= 1
+    for response in (allowed, limited):
+        assert not [h for h in response.headers if h.lower().startswith("x-ratelimit")]
+
+
+def test_no_headers_where_nothing_is_counted(user_client, admin_client, strict, settings):
+    assert "X-RateLimit-Limit" not in admin_client.get("/admin/")
+    assert "X-RateLimit-Limit" not in user_client.get("/health/live")
+    settings.RATELIMIT_ENABLE = False
+    assert "X-RateLimit-Limit" not in user_client.get("/api/v1/tasks/")
+
+
+def test_the_tightest_limit_is_the_one_shown(rf, settings, strict):
+    """A view counted against several limits shows the one with the fewest calls left."""
+    from rest_framework.response import Response
+    from rest_framework.views import APIView
+
+    from taskplatform.api.throttling import RateLimitHeadersMiddleware, _ip_key, _RateThrottle
+
+    class TwoLimits(_RateThrottle):
+        limits = (("k4-wide", _ip_key, "api"), ("k4-narrow", _ip_key, "auth"))
+
+    class View(APIView):
+        authentication_classes: list = []
+        permission_classes: list = []
+        throttle_classes = [TwoLimits]
+
+        def get(self, request):
+            return Response({})
+
+    call = RateLimitHeadersMiddleware(View.as_view())
+    shown = [limit_headers(call(rf.get("/x", REMOTE_ADDR="192.0.2.60")))[:2] for _ in range(4)]
+    # "auth" (3/h) runs out before "api" (50/h); the 4th call is refused by it
+    assert shown == [(3, 2), (3, 1), (3, 0), (3, 0)]
