@@ -17,7 +17,7 @@ def duration_words(seconds: float | None) -> str:
     if seconds is None:
         return "—"
     left = int(seconds)
-    parts = []
+    parts: list[str] = []
     for unit, size in (("d", 86400), ("h", 3600), ("min", 60), ("s", 1)):
         if left >= size or (size == 1 and not parts):
             parts.append(f"{left // size} {unit}")
