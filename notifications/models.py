@@ -107,11 +107,24 @@ class NotificationPreference(TimestampedModel):
         validators=[MinValueValidator(0), MaxValueValidator(23)],
         help_text="Hour of the day (0-23) in the user's time zone for the daily digest.",
     )
+    # a digest with nothing to report is skipped unless the user asks for it anyway
+    digest_when_empty = models.BooleanField(default=False, db_default=False)
+    # the digest planner's bookkeeping (digests/planning.py): when this user's next digest
+    # hour starts (UTC), so a sweep reads only the users due now; NULL: not planned yet
+    digest_due_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
         constraints = [
             models.CheckConstraint(
                 condition=models.Q(digest_hour__lte=23), name="notif_pref_digest_hour_range"
+            ),
+        ]
+        indexes = [
+            # the digest sweep's query: opted-in users whose digest hour has come (or unplanned)
+            models.Index(
+                fields=["digest_due_at"],
+                condition=models.Q(daily_digest=True),
+                name="notif_pref_digest_due_idx",
             ),
         ]
 
