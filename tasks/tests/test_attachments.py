@@ -12,7 +12,10 @@ from accounts.tests.factories import UserFactory
 from audit.models import AuditEvent
 from files.models import StoredFile
 from files.tests.factories import StoredFileFactory
+from taskplatform.exceptions import ApplicationError
 from taskplatform.testing import client_for, stored_blobs
+from tasks import services
+from tasks.models import Task
 
 from .factories import TaskFactory
 
@@ -230,3 +233,18 @@ def test_deleting_the_file_removes_it_from_its_tasks(user, user_client, media):
     assert not first.attachments.exists() and not second.attachments.exists()
     assert user_client.get(attachments_url(first)).json()["count"] == 0
     assert stored_blobs(media) == []
+
+
+def test_a_task_deleted_before_the_upload_is_attached_keeps_nothing(user, media):
+    task = TaskFactory(owner=user)
+    Task.objects.filter(pk=task.pk).delete()  # by another request, after the view loaded it
+    with pytest.raises(ApplicationError) as refused:
+        services.task_attachment_upload(
+            task=task,
+            actor=user,
+            upload=SimpleUploadedFile("late.txt", CONTENT),
+            sha256=hashlib.sha256(CONTENT).hexdigest(),
+            head=CONTENT,
+        )
+    assert refused.value.code == "not_found"
+    assert not StoredFile.objects.exists() and stored_blobs(media) == []
