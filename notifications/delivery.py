@@ -7,13 +7,22 @@ sends, reconnecting once when the server has dropped it.
 from __future__ import annotations
 
 import logging
+import re
 import smtplib
 import socket
 from email.utils import make_msgid
+from typing import TYPE_CHECKING
 
 from anymail.exceptions import AnymailAPIError, AnymailRecipientsRefused, AnymailRequestsAPIError
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
+
+from taskplatform.exceptions import ApplicationError
+
+from .unsubscribe_tokens import UNSUBSCRIBE_PATH, has_unsubscribe, token_read
+
+if TYPE_CHECKING:
+    from .models import Notification
 
 log = logging.getLogger(__name__)
 
@@ -46,20 +55,51 @@ def close_connection() -> None:
     _connection_key = None
 
 
-def build_message(notification) -> EmailMultiAlternatives:
+# the footer's link (templates/email/base.txt); a signed token has no other characters
+_UNSUBSCRIBE_LINK = re.compile(re.escape(UNSUBSCRIBE_PATH) + r"\?token=([A-Za-z0-9_\-:.]+)")
+
+
+def build_message(notification: Notification) -> EmailMultiAlternatives:
+    headers = {
+        "Message-ID": notification.provider_message_id
+        or make_msgid(domain=settings.EMAIL_MESSAGE_ID_DOMAIN),
+        **unsubscribe_headers(notification),
+    }
     message = EmailMultiAlternatives(
         subject=notification.subject,
         body=notification.body_text,
         from_email=settings.DEFAULT_FROM_EMAIL,
         to=[notification.to_email],
-        headers={
-            "Message-ID": notification.provider_message_id
-            or make_msgid(domain=settings.EMAIL_MESSAGE_ID_DOMAIN)
-        },
+        headers=headers,
     )
     if notification.body_html:
         message.attach_alternative(notification.body_html, "text/html")
     return message
+
+
+def unsubscribe_headers(notification: Notification) -> dict[str, str]:
+    """RFC 8058 one-click unsubscribe for every mail that isn't about the account itself.
+
+    The link is the one rendering put in the footer: only rendering knew what the mail was
+    about (a job mail names its job; rows keep no context), and so the header and the
+    footer always turn off the same thing. The footer's link is the last one in the text
+    (what a user wrote, a task title, comes before it), and it counts only when its
+    signature holds for this recipient. A row rendered before links existed gets none.
+    """
+    if not has_unsubscribe(notification.kind) or notification.user_id is None:
+        return {}
+    found = _UNSUBSCRIBE_LINK.findall(notification.body_text or "")
+    if not found:
+        return {}
+    try:
+        if token_read(found[-1]).user_id != notification.user_id:
+            return {}
+    except ApplicationError:
+        return {}
+    return {
+        "List-Unsubscribe": f"<{settings.SITE_URL}{UNSUBSCRIBE_PATH}?token={found[-1]}>",
+        "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+    }
 
 
 class ServerUnreachable(Exception):

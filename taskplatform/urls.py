@@ -33,6 +33,8 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     # /verify-email/ and /reset-password/: the pages the account emails link to
     path("", include("accounts.urls")),
+    # /unsubscribe/ and /email-preferences/: the pages the emails' footer links open
+    path("", include("notifications.urls")),
     # provider delivery events (basic auth: ANYMAIL_WEBHOOK_SECRET)
     path(
         "webhooks/anymail/sendgrid/tracking/",

@@ -1,10 +1,11 @@
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 
 import pytest
 
-from notifications.kinds import Kind
+from notifications.kinds import ACCOUNT_KINDS, Kind
 from notifications.rendering import render
 
 TASK = {
@@ -51,7 +52,12 @@ CONTEXTS = {
     Kind.REMINDER: {"message": "Call the bank <today>", "task": TASK},
     Kind.TASK_DUE_SOON: {"task": TASK},
     Kind.TASK_ASSIGNED: {"task": TASK, "assigned_by_name": "Boss"},
-    Kind.DAILY_DIGEST: {"overdue": [TASK], "due_soon": [], "open_tasks": [TASK, TASK]},
+    Kind.DAILY_DIGEST: {  # its content: digests/tests
+        "date": "Mon 1 Dec",
+        "timezone": "UTC",
+        "overdue": [{"title": "File taxes & receipts", "at": "Sun 30 Nov 09:00"}],
+        "overdue_count": 1,
+    },
     Kind.TASK_DIGEST: {
         "overdue": [TASK],
         "overdue_count": 1,
@@ -95,11 +101,90 @@ def test_job_failed_mentions_the_pause(user):
     assert rendered.subject == "Job failed: Weekly cleanup"
 
 
-@pytest.mark.django_db
-def test_digest_counts_in_the_subject(user):
-    rendered = render(Kind.DAILY_DIGEST, CONTEXTS[Kind.DAILY_DIGEST], user=user)
-    assert rendered.subject == "Your tasks today: 1 overdue, 0 due soon"
-
-
 def test_without_a_user_the_greeting_is_generic():
     assert render(Kind.TEST_EMAIL, {}).text.startswith("Hello there,")
+
+
+# --- subjects are plain text; times in the recipient's zone; links for the browser ----------
+
+AWKWARD = """Tom & Jerry <3 "quoted" 'single'"""
+
+
+@pytest.mark.parametrize(
+    ("kind", "context", "subject"),
+    [
+        (Kind.TASK_ASSIGNED, {"task": {"title": AWKWARD}}, f"Assigned to you: {AWKWARD}"),
+        (Kind.TASK_DUE_SOON, {"task": {"title": AWKWARD}}, f"Due soon: {AWKWARD}"),
+        (Kind.REMINDER, {"message": AWKWARD}, f"Reminder: {AWKWARD}"),
+        (Kind.JOB_CREATED, {"job": {"name": AWKWARD}}, f"Job created: {AWKWARD}"),
+        (Kind.JOB_SUCCEEDED, {"job": {"name": AWKWARD}}, f"Job succeeded: {AWKWARD}"),
+        (Kind.JOB_FAILED, {"job": {"name": AWKWARD}}, f"Job failed: {AWKWARD}"),
+        (Kind.JOB_PAUSED, {"job": {"name": AWKWARD}}, f"Job paused: {AWKWARD}"),
+    ],
+)
+@pytest.mark.django_db
+def test_subjects_and_text_are_never_html_escaped(kind, context, subject, user):
+    rendered = render(kind, context, user=user)
+    assert rendered.subject == subject
+    assert AWKWARD in rendered.text and "&amp;" not in rendered.text
+    assert "Tom &amp; Jerry &lt;3 &quot;quoted&quot; &#x27;single&#x27;" in rendered.html
+
+
+@pytest.mark.django_db
+def test_a_title_already_holding_an_entity_stays_as_written(user):
+    rendered = render(Kind.TASK_DUE_SOON, {"task": {"title": "R&amp;D review"}}, user=user)
+    assert rendered.subject == "Due soon: R&amp;D review"
+
+
+@pytest.mark.parametrize(
+    ("zone", "due_at", "shown"),
+    [
+        ("UTC", datetime(2025, 12, 1, 8, 0, tzinfo=UTC), "Mon 1 Dec 08:00 UTC"),
+        ("Europe/Berlin", datetime(2025, 12, 1, 8, 0, tzinfo=UTC), "Mon 1 Dec 09:00 CET"),
+        ("Europe/Berlin", datetime(2026, 7, 1, 7, 0, tzinfo=UTC), "Wed 1 Jul 09:00 CEST"),
+        ("Asia/Kolkata", datetime(2025, 12, 1, 8, 0, tzinfo=UTC), "Mon 1 Dec 13:30 IST"),
+    ],
+)
+@pytest.mark.django_db
+def test_due_times_show_in_the_recipient_s_time_zone(zone, due_at, shown, user):
+    user.timezone = zone
+    task = {"id": 7, "title": "Taxes", "due_at": due_at, "status": "todo", "priority": "High"}
+    for kind, context in [
+        (Kind.TASK_DUE_SOON, {"task": task}),
+        (Kind.TASK_ASSIGNED, {"task": task, "assigned_by_name": "Boss"}),
+        (Kind.REMINDER, {"message": "Hi", "task": task}),
+        (Kind.TASK_DIGEST, {"overdue": [task], "due_soon": [task], "open_tasks": []}),
+        (Kind.JOB_CREATED, {"job": {"name": "J", "next_run_at": due_at}}),
+        (Kind.JOB_SUCCEEDED, {"job": {"name": "J"}, "run": {"finished_at": due_at}}),
+    ]:
+        rendered = render(kind, context, user=user)
+        assert shown in rendered.text, kind
+        assert shown in rendered.html, kind
+
+
+@pytest.mark.django_db
+def test_the_held_back_summary_names_the_recipient_s_zone(user):
+    user.timezone = "Europe/Berlin"
+    rendered = render(Kind.EMAILS_HELD_BACK, CONTEXTS[Kind.EMAILS_HELD_BACK], user=user)
+    assert "between 10:00 and 11:00 CET" in rendered.text
+
+
+@pytest.mark.parametrize("kind", [k for k in Kind if k != Kind.DAILY_DIGEST])
+@pytest.mark.django_db
+def test_every_link_opens_in_a_browser(kind, user):
+    """No link to a token-only API URL: the footer's preferences link is a signed page."""
+    rendered = render(kind, CONTEXTS[kind], user=user)
+    for text in (rendered.text, rendered.html):
+        assert "/api/v1/notifications/preferences/" not in text
+        for url in re.findall(r"https?://[^\s\"<>]+", text):
+            assert "/api/v1/" not in url, (kind, url)
+    assert re.search(r'href="http://[^"]+/email-preferences/\?token=[^"]+"', rendered.html)
+
+
+@pytest.mark.parametrize("kind", list(Kind))
+@pytest.mark.django_db
+def test_the_footer_offers_unsubscribe_except_on_account_mail(kind, user):
+    rendered = render(kind, CONTEXTS[kind], user=user)
+    offered = "/unsubscribe/?token=" in rendered.text
+    assert offered is (kind not in ACCOUNT_KINDS)
+    assert ("/unsubscribe/?token=" in rendered.html) is offered

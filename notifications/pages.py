@@ -1,0 +1,101 @@
+"""The pages an email's links open: one-click unsubscribe and the notification preferences.
+
+Plain server-rendered HTML, no script, no login: the signed token in the link is the
+credential (notifications/unsubscribe_tokens.py). A GET only shows (mail scanners fetch
+links); the change is a POST. `POST /unsubscribe/?token=…` with the body
+`List-Unsubscribe=One-Click` is RFC 8058's one-click unsubscribe, which mail providers send
+without cookies — so no CSRF check: the token, which only the recipient has, is what a
+forged request would lack.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from csp.decorators import csp
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_http_methods
+
+from taskplatform.exceptions import ApplicationError
+
+from .forms import PreferencesForm
+from .services import preferences_get, preferences_update
+from .unsubscribe import Unsubscription, unsubscribe_apply, unsubscribe_describe
+
+ONE_CLICK = "One-Click"  # RFC 8058: the body is List-Unsubscribe=One-Click
+SAVE = "save-preferences"  # the preferences form's submit button
+# the site's strict policy, plus this page's own styles and forms posting to itself
+PAGE_POLICY = {
+    "default-src": ["'none'"],
+    "style-src": ["'unsafe-inline'"],
+    "form-action": ["'self'"],
+    "base-uri": ["'none'"],
+    "frame-ancestors": ["'none'"],
+}
+
+
+@never_cache
+@csrf_exempt
+@csp(PAGE_POLICY)
+@require_http_methods(["GET", "POST"])
+def unsubscribe_page(request: HttpRequest) -> HttpResponse:
+    """GET: what the link stops, a button, and the preferences. POST: one click, or the
+    preferences form saved."""
+    token = _token(request)
+    try:
+        if request.method == "POST" and request.POST.get("List-Unsubscribe") == ONE_CLICK:
+            done = unsubscribe_apply(token=token)
+            return _page(request, token, done, unsubscribed=True)
+        about = unsubscribe_describe(token=token)
+    except ApplicationError as exc:
+        return _invalid(request, exc)
+    if request.method == "GET":
+        return _page(request, token, about)
+    if request.POST.get("action") != SAVE:  # neither form: change nothing
+        return _page(request, token, about, status=400, unknown_post=True)
+    return _preferences_save(request, token, about)
+
+
+def _preferences_save(request: HttpRequest, token: str, about: Unsubscription) -> HttpResponse:
+    form = PreferencesForm(request.POST, instance=preferences_get(user=about.user))
+    if not form.is_valid():
+        return _page(request, token, about, form=form, status=400)
+    # the form checked the shape; the service makes (and audits) the change
+    preferences_update(user=about.user, **form.cleaned_data)
+    return _page(request, token, about, saved=True)
+
+
+def _token(request: HttpRequest) -> str:
+    # RFC 8058 keeps the token in the URL the POST goes to; the page's forms send it as well
+    return str(request.POST.get("token") or request.GET.get("token") or "")
+
+
+def _page(
+    request: HttpRequest,
+    token: str,
+    about: Unsubscription,
+    *,
+    form: PreferencesForm | None = None,
+    status: int = 200,
+    **context: Any,
+) -> HttpResponse:
+    if form is None:
+        form = PreferencesForm(instance=preferences_get(user=about.user))
+    context.update(
+        site_name=settings.SITE_NAME,
+        token=token,
+        about=about,
+        form=form,
+        email=about.user.email,
+    )
+    return render(request, "notifications/unsubscribe.html", context, status=status)
+
+
+def _invalid(request: HttpRequest, exc: ApplicationError) -> HttpResponse:
+    errors = (exc.details or {}).get("token", [exc.message])
+    context = {"site_name": settings.SITE_NAME, "errors": [str(error) for error in errors]}
+    return render(request, "notifications/invalid_link.html", context, status=400)
