@@ -10,6 +10,7 @@ forged request would lack.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from csp.decorators import csp
@@ -45,14 +46,31 @@ PAGE_POLICY = {
 def unsubscribe_page(request: HttpRequest) -> HttpResponse:
     """GET: what the link stops, a button, and the preferences. POST: one click, or the
     preferences form saved."""
+    return _answer(request, offer_unsubscribe=True)
+
+
+@never_cache
+@csrf_exempt
+@csp(PAGE_POLICY)
+@require_http_methods(["GET", "POST"])
+def preferences_page(request: HttpRequest) -> HttpResponse:
+    """The footer's "choose which emails you get": the preferences only (the mail's token
+    may name its kind too: one token serves both links)."""
+    return _answer(request, offer_unsubscribe=False)
+
+
+def _answer(request: HttpRequest, *, offer_unsubscribe: bool) -> HttpResponse:
     token = _token(request)
+    one_click = request.method == "POST" and request.POST.get("List-Unsubscribe") == ONE_CLICK
     try:
-        if request.method == "POST" and request.POST.get("List-Unsubscribe") == ONE_CLICK:
+        if one_click and offer_unsubscribe:
             done = unsubscribe_apply(token=token)
             return _page(request, token, done, unsubscribed=True)
         about = unsubscribe_describe(token=token)
     except ApplicationError as exc:
         return _invalid(request, exc)
+    if not offer_unsubscribe:
+        about = replace(about, kind=None, description="")
     if request.method == "GET":
         return _page(request, token, about)
     if request.POST.get("action") != SAVE:  # neither form: change nothing

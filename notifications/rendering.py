@@ -20,7 +20,13 @@ from django.template.loader import get_template
 from django.utils import timezone
 
 from .kinds import Kind
-from .unsubscribe_tokens import Subscription, has_unsubscribe, preferences_url, unsubscribe_url
+from .unsubscribe_tokens import (
+    Subscription,
+    has_unsubscribe,
+    preferences_url,
+    token_make,
+    unsubscribe_url,
+)
 
 if TYPE_CHECKING:
     from accounts.models import User
@@ -88,15 +94,17 @@ def _zone(user: User | None) -> ZoneInfo:
 
 def _links(kind: str, context: dict[str, Any], user: User | None) -> dict[str, str]:
     """`unsubscribe_url` (mail that isn't about the account itself) and `preferences_url`,
-    both signed for `user`; none for a mail to an address without an account."""
+    one token signed for `user` serving both; none for a mail to an address without an
+    account."""
     if user is None or user.pk is None:
         return {}
-    links = {"preferences_url": preferences_url(user_id=user.pk)}
-    if has_unsubscribe(kind):
-        job = context.get("job")
-        job_id = job.get("id") if isinstance(job, dict) else getattr(job, "pk", None)
-        subscription = Subscription(
+    if not has_unsubscribe(kind):
+        return {"preferences_url": preferences_url(token_make(Subscription(user_id=user.pk)))}
+    job = context.get("job")
+    job_id = job.get("id") if isinstance(job, dict) else getattr(job, "pk", None)
+    token = token_make(
+        Subscription(
             user_id=user.pk, kind=Kind(kind), job_id=job_id if isinstance(job_id, int) else None
         )
-        links["unsubscribe_url"] = unsubscribe_url(subscription)
-    return links
+    )
+    return {"preferences_url": preferences_url(token), "unsubscribe_url": unsubscribe_url(token)}

@@ -45,7 +45,7 @@ def token_make(subscription: Subscription) -> str:
         payload["k"] = str(subscription.kind)
     if subscription.job_id is not None:
         payload["j"] = subscription.job_id
-    return signing.dumps(payload, salt=SALT, compress=True)
+    return signing.dumps(payload, salt=SALT)
 
 
 def token_read(token: str) -> Subscription:
@@ -66,12 +66,12 @@ def token_read(token: str) -> Subscription:
     return Subscription(user_id=user_id, kind=Kind(kind) if kind else None, job_id=job_id)
 
 
-def unsubscribe_url(subscription: Subscription) -> str:
-    return f"{settings.SITE_URL}{UNSUBSCRIBE_PATH}?token={token_make(subscription)}"
+def unsubscribe_url(token: str) -> str:
+    return f"{settings.SITE_URL}{UNSUBSCRIBE_PATH}?token={token}"
 
 
-def preferences_url(*, user_id: int) -> str:
-    return f"{settings.SITE_URL}{PREFERENCES_PATH}?token={token_make(Subscription(user_id))}"
+def preferences_url(token: str) -> str:
+    return f"{settings.SITE_URL}{PREFERENCES_PATH}?token={token}"
 
 
 def _an_id(value: object) -> TypeGuard[int]:

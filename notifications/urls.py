@@ -6,5 +6,5 @@ from . import pages
 
 urlpatterns = [
     path("unsubscribe/", pages.unsubscribe_page, name="unsubscribe-page"),
-    path("email-preferences/", pages.unsubscribe_page, name="email-preferences-page"),
+    path("email-preferences/", pages.preferences_page, name="email-preferences-page"),
 ]
