@@ -1,11 +1,18 @@
-"""`reminder`: email the owner a message, with a task's details when `task_id` is theirs."""
+"""`reminder`: email the owner a message, with a task's details when `task_id` is theirs.
+
+Queueing the mail is audited (`reminder.sent` on the job), once per slot: a retry of the same
+slot finds its mail and its event already written, together.
+"""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from django.db import transaction
 from rest_framework import serializers
 
+from audit.models import AuditEvent
+from audit.services import audit_record
 from notifications.kinds import Kind
 from notifications.services import notification_create
 from taskplatform.models import MAX_ID
@@ -32,14 +39,37 @@ class Params(serializers.Serializer):
 def execute(job: Job, job_run: JobRun) -> dict:
     task_id = job.params.get("task_id")
     task = Task.objects.filter(pk=task_id, owner_id=job.owner_id).first() if task_id else None
-    notification = notification_create(
-        user=job.owner,
-        kind=Kind.REMINDER,
-        context={"message": job.params.get("message", ""), "task": task, "job": job},
-        idempotency_key=f"job-run:{job_run.first_run_id}:reminder",
-    )
+    slot = job_run.first_run_id
+    with transaction.atomic():
+        notification = notification_create(
+            user=job.owner,
+            kind=Kind.REMINDER,
+            context={"message": job.params.get("message", ""), "task": task, "job": job},
+            idempotency_key=f"job-run:{slot}:reminder",
+        )
+        if notification is not None and not _audited(job, slot):
+            audit_record(
+                action="reminder.sent",
+                target=job,
+                details={
+                    "run_id": job_run.pk,
+                    "slot": slot,
+                    "notification_id": notification.pk,
+                    "status": notification.status,  # queued, or held / suppressed
+                    "task_id": task_id,
+                },
+            )
     result = {"notification_id": getattr(notification, "pk", None)}
     if task_id:
         result["task_id"] = task_id
         result["task_found"] = task is not None  # deleted since: the message still goes out
     return result
+
+
+def _audited(job: Job, slot: int) -> bool:
+    return AuditEvent.objects.filter(
+        target_type=job._meta.label_lower,
+        target_id=str(job.pk),
+        action="reminder.sent",
+        details__slot=slot,
+    ).exists()
