@@ -20,7 +20,7 @@ from audit.services import audit_record
 from jobs.models import Job, JobRun
 from notifications.kinds import Kind as NotificationKind
 from notifications.services import notification_create
-from taskplatform import liveness, outbox
+from taskplatform import counters, liveness, outbox
 
 from . import kinds
 
@@ -66,6 +66,7 @@ def _execute(run_id: int, message_id: str) -> str | None:
         JobRun.objects.filter(pk=run_id).update(
             status=RunStatus.CANCELLED, finished_at=now, updated_at=now
         )
+        counters.run_counted(kind=job.kind, status=RunStatus.CANCELLED)
         return RunStatus.CANCELLED
     try:
         handler = kinds.get(job.kind)
@@ -119,6 +120,7 @@ def _succeed(run: JobRun, result: Any) -> str | None:
     if not _finish(run, RunStatus.SUCCEEDED, now, result=result):
         return None
     job = run.job
+    _count_on_commit(job.kind, RunStatus.SUCCEEDED)
     Job.objects.filter(pk=job.pk).update(consecutive_failures=0, last_run=run, updated_at=now)
     audit_record(action="job.run_succeeded", target=job, details=_details(run))
     if "succeeded" in job.notify_on:
@@ -127,6 +129,7 @@ def _succeed(run: JobRun, result: Any) -> str | None:
             kind=NotificationKind.JOB_SUCCEEDED,
             context={"job": job, "run": run, "summary": _summary(result)},
             idempotency_key=f"job-run:{run.pk}:succeeded",
+            asked_by_job=True,
         )
     return RunStatus.SUCCEEDED
 
@@ -144,6 +147,7 @@ def _fail(run: JobRun, error: str, *, retry: bool) -> str | None:
     error = error[:MAX_ERROR_LENGTH]
     if not _finish(run, status, now, error=error):
         return None
+    _count_on_commit(job.kind, status)
     job.last_run = run
     details = {**_details(run), "error": error}
     if retry:
@@ -179,6 +183,7 @@ def _fail(run: JobRun, error: str, *, retry: bool) -> str | None:
             kind=NotificationKind.JOB_FAILED,
             context=context,
             idempotency_key=f"job-run:{run.pk}:failed",
+            asked_by_job=True,
         )
     job.save(update_fields=["status", "consecutive_failures", "last_run", "updated_at"])
     return status
@@ -192,6 +197,11 @@ def _finish(run: JobRun, status: str, now: datetime, **fields: Any) -> bool:
     for field, value in {"status": status, "finished_at": now, **fields}.items():
         setattr(run, field, value)
     return updated == 1
+
+
+def _count_on_commit(kind: str, status: str) -> None:
+    # counted once the outcome is recorded (a rolled-back one is run again)
+    transaction.on_commit(lambda: counters.run_counted(kind=kind, status=status))
 
 
 def _backoff(attempt: int) -> timedelta:

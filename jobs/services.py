@@ -21,7 +21,7 @@ from django.utils import timezone as django_timezone
 from audit.services import audit_record
 from jobs.models import Job, JobRun
 from notifications.kinds import Kind as NotificationKind
-from notifications.services import notification_create
+from notifications.services import notification_create, preferences_get
 from taskplatform.exceptions import ApplicationError
 from taskplatform.timezones import zone_check
 
@@ -129,6 +129,7 @@ def job_create(
             kind=NotificationKind.JOB_CREATED,
             context={"job": job},
             idempotency_key=f"job:{job.pk}:created",
+            asked_by_job=True,
         )
     return job
 
@@ -144,8 +145,9 @@ def _create_checked(
     notify_on: Sequence[str] | None,
     max_retries: int,
 ) -> JobInput:
-    """A new job's input checked by `job_validate` (its defaults apply), then the owner's
-    active jobs counted under their row lock (jobs.quotas), held until the transaction ends."""
+    """A new job's input checked by `job_validate` (its defaults apply; no notify_on: the
+    owner's preferences), then the owner's active jobs counted under their row lock
+    (jobs.quotas), held until the transaction ends."""
     data = job_validate(
         owner=owner,
         name=name,
@@ -153,12 +155,27 @@ def _create_checked(
         params=params,
         schedule=schedule,
         timezone=timezone,
-        notify_on=notify_on,
+        notify_on=notify_on_default(owner=owner) if notify_on is None else notify_on,
         max_retries=max_retries,
     )
     owner_lock(owner.pk)
     active_jobs_check(owner=owner, kind=data.kind)
     return data
+
+
+# a job's notify_on event -> the preference that is its default for new jobs
+PREFERENCE_FOR_EVENT = {
+    "created": "job_created",
+    "succeeded": "job_succeeded",
+    "failed": "job_failed",
+}
+
+
+def notify_on_default(*, owner: User) -> list[str]:
+    """A new job's notify_on when none is given: the events whose preference `owner` has on
+    (job_created, job_succeeded, job_failed). From then on the job's notify_on decides."""
+    preference = preferences_get(user=owner)
+    return [event for event, field in PREFERENCE_FOR_EVENT.items() if getattr(preference, field)]
 
 
 def _locked(job: Job) -> Job:

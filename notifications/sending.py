@@ -22,7 +22,7 @@ from django.db.models import CharField, F, Q, Value
 from django.db.models.functions import Cast, Concat, Greatest
 from django.utils import timezone
 
-from taskplatform import liveness, outbox
+from taskplatform import counters, liveness, outbox
 
 from . import delivery
 from .models import Notification
@@ -103,6 +103,7 @@ def notifications_deliver(notifications: list[Notification]) -> dict[str, int]:
             provider_id = delivery.send(delivery.build_message(notification))
         except ContextGone as gone:
             _finish(notification, Status.FAILED, last_error=f"Not sent: {gone}")
+            counters.notifications_counted(kind=notification.kind, outcome="failed")
             outcome["failed"] += 1
             continue
         except SoftTimeLimitExceeded:  # out of time: the rest goes back now, attempts kept
@@ -119,10 +120,12 @@ def notifications_deliver(notifications: list[Notification]) -> dict[str, int]:
                 notification.attempts < settings.NOTIFICATIONS_MAX_ATTEMPTS
             ):
                 _retry_later(notification, reason, _backoff(notification.attempts))
+                counters.notifications_counted(kind=notification.kind, outcome="retrying")
                 outcome["retrying"] += 1
             else:
                 _finish(notification, Status.FAILED, last_error=reason)
                 log.error("notification %s failed: %s", notification.pk, reason)
+                counters.notifications_counted(kind=notification.kind, outcome="failed")
                 outcome["failed"] += 1
             continue
         sent_at = timezone.now()
@@ -137,6 +140,7 @@ def notifications_deliver(notifications: list[Notification]) -> dict[str, int]:
                 else {}
             ),
         )
+        counters.notifications_counted(kind=notification.kind, outcome="sent")
         outcome["sent"] += 1
     return outcome
 
@@ -251,6 +255,11 @@ def _release(notifications: list[Notification], reason: str, *, delay: float | N
         updated_at=now,
     )
     log.warning("%s notifications wait %.0fs: %s", waiting, delay, reason)
+    for notification in notifications:
+        gave_up = notification.created_at < too_old
+        counters.notifications_counted(
+            kind=notification.kind, outcome="failed" if gave_up else "retrying"
+        )
     return waiting
 
 

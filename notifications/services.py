@@ -28,6 +28,7 @@ from django.db.models import (
 from django.utils import timezone
 
 from audit.services import audit_record
+from taskplatform import counters
 
 from .holding import must_hold
 from .kinds import ACCOUNT_KINDS, PREFERENCE_FOR_KIND, Kind
@@ -113,14 +114,22 @@ def notification_create(
     context: dict[str, Any] | None = None,
     idempotency_key: str | None = None,
     to_email: str | None = None,
+    asked_by_job: bool = False,
 ) -> Notification | None:
     """Queue one email to `user` (or to `to_email`) unless their preferences say no.
+
+    `asked_by_job`: a job's own `notify_on` asked for this mail (job_created, job_succeeded,
+    job_failed), and for that job it decides, not the preference (preferences are the
+    defaults of new jobs' notify_on). Deactivated users still get nothing; an unverified
+    address still holds it and the hourly limit still counts it.
 
     With an `idempotency_key`, the same event never mails twice: a second call returns the
     first notification. Sending starts after the surrounding transaction commits.
     """
-    if user is not None and (not user.is_active or not notification_wanted(user=user, kind=kind)):
+    if user is not None and not user.is_active:
         return None  # deactivated accounts get nothing
+    if user is not None and not asked_by_job and not notification_wanted(user=user, kind=kind):
+        return None
     if idempotency_key:
         existing = Notification.objects.filter(idempotency_key=idempotency_key).first()
         if existing is not None:
@@ -150,6 +159,8 @@ def notification_create(
         return Notification.objects.get(idempotency_key=idempotency_key)
     if suppressed and user is not None:
         held_back_summary_plan(user=user, now=notification.created_at)
+    if status != Status.QUEUED:
+        _count_on_commit(kind, status)
     if notification.status == Status.QUEUED:
         transaction.on_commit(lambda: notifications_publish_due(ids=[notification.pk]))
     return notification
@@ -176,14 +187,24 @@ def notifications_queue_bulk(*, kind: Kind, rows: QuerySet, now: datetime | None
     sql, params = _insert_select(kind, _recipients(kind, rows), now)
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-        ids = [pk for (pk,) in cursor.fetchall()]
+        inserted = cursor.fetchall()
+    ids = [pk for pk, _ in inserted]
     if ids:
+        _count_on_commit(kind, Status.HELD, sum(status == Status.HELD for _, status in inserted))
         # past their user's hourly limit: suppressed (the publisher skips them, and held ones)
-        notifications_limit_bulk(kind=kind, now=now)
+        _count_on_commit(kind, Status.SUPPRESSED, notifications_limit_bulk(kind=kind, now=now))
         # one sender starts at once (it sends every due row, batch after batch); the
         # publisher's tick hands the rest over in the next seconds, more senders joining in
         transaction.on_commit(lambda: notifications_publish_due(ids=ids[:CLAIM_BATCH]))
     return len(ids)
+
+
+def _count_on_commit(kind: str, outcome: str, count: int = 1) -> None:
+    # held and suppressed rows are counted when written; the rest when sent (sending.py)
+    if count:
+        transaction.on_commit(
+            lambda: counters.notifications_counted(kind=kind, outcome=outcome, count=count)
+        )
 
 
 def _recipients(kind: Kind, rows: QuerySet) -> QuerySet:
@@ -214,7 +235,8 @@ def _status_on_arrival(kind: str) -> Value | Case:
 
 
 def _insert_select(kind: str, rows: QuerySet, now: datetime) -> tuple[str, list[Any]]:
-    """INSERT INTO notification (…) SELECT … FROM `rows` ON CONFLICT DO NOTHING RETURNING id."""
+    """INSERT INTO notification (…) SELECT … FROM `rows` ON CONFLICT DO NOTHING RETURNING
+    id, status."""
     text: CharField[str, str] = CharField()
     fixed = {
         "kind": Value(kind, output_field=text),
@@ -238,7 +260,8 @@ def _insert_select(kind: str, rows: QuerySet, now: datetime) -> tuple[str, list[
     sql = (
         f"INSERT INTO {quote(Notification._meta.db_table)} "
         f"({', '.join(quote(c) for c in columns)}) {select_sql} "
-        f"ON CONFLICT ({quote('idempotency_key')}) DO NOTHING RETURNING {quote('id')}"
+        f"ON CONFLICT ({quote('idempotency_key')}) DO NOTHING "
+        f"RETURNING {quote('id')}, {quote('status')}"
     )
     return sql, list(params)
 

@@ -1,7 +1,10 @@
-"""Prometheus metrics: request count and latency by route and status, served at /metrics.
+"""Prometheus metrics: request count and latency by route and status, served at /metrics,
+with the platform's own counters (taskplatform/counters.py: runs, emails, reminders, errors).
 
 With several gunicorn workers set PROMETHEUS_MULTIPROC_DIR (gunicorn.conf.py does) so the
-numbers of every worker process are summed, not only those of the one answering.
+numbers of every worker process are summed, not only those of the one answering. The Celery
+worker counts into files of its own, in WORKER_METRICS_DIR (its PROMETHEUS_MULTIPROC_DIR):
+/metrics sums those too, so runs and emails counted in the worker show up here.
 
 /metrics is not public: it answers a scraper that sends `Authorization: Bearer
 <METRICS_TOKEN>` or whose address is in METRICS_ALLOWED_NETWORKS (default: loopback only).
@@ -10,10 +13,13 @@ numbers of every worker process are summed, not only those of the one answering.
 from __future__ import annotations
 
 import functools
+import glob
 import hmac
 import ipaddress
 import os
 import time
+from collections.abc import Iterable
+from pathlib import Path
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
@@ -27,9 +33,14 @@ from prometheus_client import (
     multiprocess,
 )
 from prometheus_client import REGISTRY as DEFAULT_REGISTRY
+from prometheus_client.metrics_core import Metric
 
 from .api.errors import envelope
 from .net import client_ip
+
+# the worker's PROMETHEUS_MULTIPROC_DIR, under VAR_DIR (a folder gunicorn doesn't empty when
+# the web restarts): docs/operations.md, "Metrics"
+WORKER_METRICS_DIR = "prometheus-worker"
 
 REQUESTS = Counter("http_requests_total", "HTTP requests answered.", ["method", "route", "status"])
 LATENCY = Histogram(
@@ -100,7 +111,28 @@ def metrics_view(request):
         )
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         registry = CollectorRegistry()
-        multiprocess.MultiProcessCollector(registry)
+        registry.register(FoldersCollector(metrics_folders()))
     else:
         registry = DEFAULT_REGISTRY
     return HttpResponse(generate_latest(registry), content_type=CONTENT_TYPE_LATEST)
+
+
+def metrics_folders() -> list[Path]:
+    """The web's own folder and, if it exists, the worker's (once, if they are the same)."""
+    folders = [Path(os.environ["PROMETHEUS_MULTIPROC_DIR"])]
+    worker = Path(settings.VAR_DIR) / WORKER_METRICS_DIR
+    if worker.is_dir() and worker.resolve() != folders[0].resolve():
+        folders.append(worker)
+    return folders
+
+
+class FoldersCollector:
+    """prometheus_client's MultiProcessCollector over several folders: each process's file
+    summed into one family per metric (two collectors would print each family twice)."""
+
+    def __init__(self, folders: Iterable[Path]) -> None:
+        self.folders = list(folders)
+
+    def collect(self) -> Iterable[Metric]:
+        files = [path for folder in self.folders for path in glob.glob(str(folder / "*.db"))]
+        return multiprocess.MultiProcessCollector.merge(files, accumulate=True)

@@ -39,6 +39,7 @@ def create(client, **body):
         "kind": "reminder",
         "params": {"message": "ping"},
         "schedule": EVERY_15_MINUTES,
+        "notify_on": ["failed"],  # no "created" mail per job: the hourly limit would audit
         **body,
     }
     return client.post(URL, payload, format="json")

@@ -49,15 +49,15 @@ def test_a_run_succeeds_once_and_records_its_result(user):
     assert job.last_run == run and job.consecutive_failures == 0
     assert AuditEvent.objects.filter(action="job.run_succeeded").count() == 1
     assert Notification.objects.filter(kind="reminder").count() == 1
-    # job_succeeded is on in notify_on but off in the default preferences: not sent
-    assert not Notification.objects.filter(kind="job_succeeded").exists()
-
-
-def test_succeeded_notification_when_both_notify_on_and_preference_say_so(user):
-    preferences_update(user=user, job_succeeded=True)
-    job = make_job(user, notify_on=["succeeded"])
-    runner.run_execute(run_id=queued_run(job).pk)
+    # notify_on asks for it: sent, though job_succeeded is off in the default preferences
     assert Notification.objects.filter(kind="job_succeeded").count() == 1
+
+
+def test_no_succeeded_notification_when_notify_on_leaves_it_out(user):
+    preferences_update(user=user, job_succeeded=True)
+    job = make_job(user, notify_on=["failed"])
+    runner.run_execute(run_id=queued_run(job).pk)
+    assert not Notification.objects.filter(kind="job_succeeded").exists()
 
 
 def test_transient_failures_retry_with_backoff_then_fail(user, failing, settings):

@@ -24,12 +24,17 @@ def create(owner, **changes):
     return services.job_create(owner=owner, **{"schedule": EVERY_15, **values, **changes})
 
 
-def test_defaults_are_the_owner_s_time_zone_and_failures_only(user):
+def test_defaults_are_the_owner_s_time_zone_and_job_mail_preferences(user):
     assert create(user).timezone == "UTC"
     user.timezone = "Asia/Tokyo"
     user.save()
     job = create(user)
-    assert (job.timezone, job.notify_on, job.max_retries) == ("Asia/Tokyo", ["failed"], 3)
+    # the preferences' defaults: job_created and job_failed on, job_succeeded off
+    assert (job.timezone, job.notify_on, job.max_retries) == (
+        "Asia/Tokyo",
+        ["created", "failed"],
+        3,
+    )
     assert create(user, timezone="Europe/Paris", notify_on=[]).notify_on == []
     assert create(user, kind="task_digest", params=None).params == {}
 

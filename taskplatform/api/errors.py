@@ -19,6 +19,7 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework_simplejwt.exceptions import InvalidToken, TokenError
 
+from taskplatform import counters
 from taskplatform.context import current_request_id
 from taskplatform.exceptions import ApplicationError
 
@@ -170,6 +171,7 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
         return _from_api_exception(exc)
 
     log.exception("unhandled error in %s", type(context.get("view")).__name__)
+    counters.server_error_counted()
     return Response(
         envelope("server_error", "Something went wrong on our side; it has been logged."),
         status=status.HTTP_500_INTERNAL_SERVER_ERROR,
@@ -200,4 +202,5 @@ def server_error(request):
         response = _json("service_unavailable", _UNAVAILABLE_MESSAGE, 503)
         response["Retry-After"] = str(RETRY_AFTER_SECONDS)
         return response
+    counters.server_error_counted()
     return _json("server_error", "Something went wrong on our side; it has been logged.", 500)
