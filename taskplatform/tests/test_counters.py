@@ -168,3 +168,49 @@ def test_the_worker_s_counts_reach_the_web_s_metrics(api_client, settings, tmp_p
     # each family once, the web's own request counts beside the worker's
     text = api_client.get("/metrics").content.decode()
     assert text.count("# TYPE job_runs_total counter") == 1
+
+
+@pytest.mark.e2e
+def test_a_real_worker_process_s_run_and_mail_show_at_the_web_s_metrics(
+    api_client, transactional_db, not_eager, user, settings, tmp_path, monkeypatch
+):
+    """A `celery worker` process (prefork, as the Procfile starts it) given
+    PROMETHEUS_MULTIPROC_DIR=VAR_DIR/prometheus-worker runs a job and sends its reminder; the
+    web (multiprocess mode, its own folder) serves both counts."""
+    from django.db import connection
+
+    from jobs.services import job_run_now
+    from taskplatform.testing import wait_for
+
+    db = connection.settings_dict
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
+        "DJANGO_SETTINGS_MODULE": "taskplatform.settings.test",
+        "CELERY_TASK_ALWAYS_EAGER": "false",
+        "PROMETHEUS_MULTIPROC_DIR": str(tmp_path / "prometheus-worker"),
+    }
+    command = ["celery", "-A", "taskplatform", "worker", "-c", "1", "-l", "WARNING"]
+    command += ["-Q", "default,notifications"]
+    worker = subprocess.Popen(
+        [str(Path(sys.executable).parent / command[0]), *command[1:]],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        run = job_run_now(job=make_job(user, notify_on=[]), actor=user)
+        assert wait_for(
+            lambda: Notification.objects.filter(kind="reminder", status="sent").exists(), 60
+        ), JobRun.objects.get(pk=run.pk).status
+    finally:
+        worker.terminate()
+        _, errors = worker.communicate(timeout=60)
+    settings.VAR_DIR = tmp_path
+    (tmp_path / "prometheus").mkdir()
+    monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(tmp_path / "prometheus"))
+    assert scraped(api_client, "job_runs_total", kind="reminder", status="succeeded") == 1, errors
+    assert scraped(api_client, "notifications_total", kind="reminder", outcome="sent") == 1
+    assert scraped(api_client, "reminders_total", outcome="sent") == 1
