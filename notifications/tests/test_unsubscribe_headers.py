@@ -5,10 +5,13 @@ from __future__ import annotations
 
 import email
 import email.policy
+from datetime import timedelta
 from email.message import EmailMessage
 from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo
 
 import pytest
+from django.utils import timezone
 
 from jobs.models import Job
 from jobs.tests.factories import JobFactory
@@ -16,6 +19,8 @@ from notifications.delivery import build_message
 from notifications.kinds import ACCOUNT_KINDS, Kind
 from notifications.services import notification_create, preferences_get
 from notifications.unsubscribe_tokens import Subscription, token_make, token_read
+from tasks.due_soon import due_soon_reminders_queue
+from tasks.tests.factories import TaskFactory
 
 from .factories import NotificationFactory
 
@@ -146,3 +151,24 @@ def test_a_link_written_into_the_mail_can_t_replace_the_recipient_s(user, other_
 def test_a_row_rendered_before_unsubscribe_links_existed_goes_out_without(user):
     old = NotificationFactory(user=user, kind=Kind.TASK_DUE_SOON, body_text="Due soon\n")
     assert "List-Unsubscribe" not in build_message(old).extra_headers
+
+
+def test_a_row_queued_in_bulk_gets_its_link_when_the_sender_renders_it(
+    smtp_server, django_capture_on_commit_callbacks, client, user
+):
+    """The due-soon sweep's rows carry only the task id and are rendered by the sender (in the
+    recipient's zone): the header and the footer come from that rendering."""
+    user.timezone = "Europe/Berlin"
+    user.save(update_fields=["timezone"])
+    due = (timezone.now() + timedelta(hours=2)).replace(second=0, microsecond=0)
+    TaskFactory(owner=user, title="Pay rent & tax", due_at=due)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert due_soon_reminders_queue() == 1
+    (received,) = smtp_server.messages
+    message = email.message_from_bytes(received.content, policy=email.policy.default)
+    assert isinstance(message, EmailMessage)
+    assert header(message, "Subject") == "Due soon: Pay rent & tax"
+    text = message.get_body(("plain",)).get_content()
+    assert due.astimezone(ZoneInfo("Europe/Berlin")).strftime("%H:%M CE") in text
+    assert one_click(client, message) == 200
+    assert preferences_get(user=user).task_due_soon is False
