@@ -4,11 +4,27 @@ from __future__ import annotations
 
 import contextlib
 import os
+import sys
+from pathlib import Path
 
 from celery import Celery, bootsteps, signals
 from kombu import Exchange, Queue
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "taskplatform.settings.dev")
+
+
+def _worker_counts_into_files() -> None:
+    """A `celery worker` (every pool process) counts runs and emails into files under
+    VAR_DIR/prometheus-worker, which the web's /metrics sums with its own (taskplatform/
+    metrics.py). prometheus_client reads PROMETHEUS_MULTIPROC_DIR when first imported, so it
+    is set here, the first module the worker loads — the Procfile and compose commands stay
+    plain. An operator's own PROMETHEUS_MULTIPROC_DIR wins."""
+    if "worker" in sys.argv[1:] and "PROMETHEUS_MULTIPROC_DIR" not in os.environ:
+        var = os.environ.get("VAR_DIR") or str(Path(__file__).resolve().parent.parent / "var")
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(Path(var) / "prometheus-worker")
+
+
+_worker_counts_into_files()
 
 app = Celery("taskplatform")
 app.config_from_object("django.conf:settings", namespace="CELERY")
