@@ -19,7 +19,9 @@ def _worker_counts_into_files() -> None:
     metrics.py). prometheus_client reads PROMETHEUS_MULTIPROC_DIR when first imported, so it
     is set here, the first module the worker loads — the Procfile and compose commands stay
     plain. An operator's own PROMETHEUS_MULTIPROC_DIR wins."""
-    if "worker" in sys.argv[1:] and "PROMETHEUS_MULTIPROC_DIR" not in os.environ:
+    celery_command = "celery" in Path(sys.argv[0]).parts[-2:]  # `celery` or `python -m celery`
+    worker = celery_command and "worker" in sys.argv[1:]
+    if worker and "PROMETHEUS_MULTIPROC_DIR" not in os.environ:
         var = os.environ.get("VAR_DIR") or str(Path(__file__).resolve().parent.parent / "var")
         os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(Path(var) / "prometheus-worker")
 
