@@ -22,7 +22,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.contrib.auth import get_user_model
 from django.db import transaction
 
 from accounts.models import User
@@ -94,7 +93,7 @@ def unsubscribe_apply(*, token: str) -> Unsubscription:
 
 
 def _user(subscription: Subscription) -> User:
-    user = get_user_model().objects.filter(pk=subscription.user_id).first()
+    user = User.objects.filter(pk=subscription.user_id).first()
     if user is None:  # the account was deleted: nothing is sent to it any more either
         raise ApplicationError(INVALID, code="validation_error", details={"token": [INVALID]})
     return user
