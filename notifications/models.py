@@ -96,7 +96,9 @@ class NotificationPreference(TimestampedModel):
     user = models.OneToOneField(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notification_preference"
     )
-    job_created = models.BooleanField(default=True)
+    # the defaults of a new job's notify_on (a job's own notify_on decides for it): off, so a
+    # job created without notify_on mails on failure only, as before
+    job_created = models.BooleanField(default=False)
     job_succeeded = models.BooleanField(default=False)
     job_failed = models.BooleanField(default=True)
     task_due_soon = models.BooleanField(default=True)

@@ -29,12 +29,8 @@ def test_defaults_are_the_owner_s_time_zone_and_job_mail_preferences(user):
     user.timezone = "Asia/Tokyo"
     user.save()
     job = create(user)
-    # the preferences' defaults: job_created and job_failed on, job_succeeded off
-    assert (job.timezone, job.notify_on, job.max_retries) == (
-        "Asia/Tokyo",
-        ["created", "failed"],
-        3,
-    )
+    # the preferences' defaults: job_failed on, job_created and job_succeeded off
+    assert (job.timezone, job.notify_on, job.max_retries) == ("Asia/Tokyo", ["failed"], 3)
     assert create(user, timezone="Europe/Paris", notify_on=[]).notify_on == []
     assert create(user, kind="task_digest", params=None).params == {}
 

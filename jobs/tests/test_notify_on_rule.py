@@ -71,8 +71,7 @@ def test_a_job_leaving_failed_out_mails_no_failure_though_the_preference_is_on(
 
 def test_without_notify_on_a_new_job_takes_the_owner_s_preferences(user_client, user):
     assert user_client.get(f"{URL}{create(user_client).pk}/").json()["notify_on"] == [
-        "created",
-        "failed",
+        "failed"
     ]  # the preferences' defaults
     preferences_update(user=user, job_created=False, job_succeeded=True, job_failed=False)
     Notification.objects.all().delete()
@@ -83,8 +82,9 @@ def test_without_notify_on_a_new_job_takes_the_owner_s_preferences(user_client, 
 
 
 def test_changing_a_preference_later_leaves_existing_jobs_as_they_are(user_client, user, failing):
+    preferences_update(user=user, job_created=True)
     job = create(user_client)  # created, failed
-    preferences_update(user=user, job_failed=False)
+    preferences_update(user=user, job_created=False, job_failed=False)
     assert run_once(job) == "failed"
     job.refresh_from_db()
     assert job.notify_on == ["created", "failed"]

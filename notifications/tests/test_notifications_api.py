@@ -11,7 +11,7 @@ pytestmark = pytest.mark.django_db
 URL = "/api/v1/notifications/"
 PREFS = f"{URL}preferences/"
 DEFAULTS = {
-    "job_created": True,
+    "job_created": False,
     "job_succeeded": False,
     "job_failed": True,
     "task_due_soon": True,

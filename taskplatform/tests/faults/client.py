@@ -111,6 +111,7 @@ class User:
             "kind": "reminder",
             "params": {"message": message},
             "schedule": {"type": "once", "run_at": run_at},
+            "notify_on": ["failed"],  # the reminder itself is the one email counted
         }
         for _ in range(30 if retry else 1):
             response = self.call("POST", "/api/v1/jobs/", json=body)
