@@ -12,7 +12,7 @@ CHOICES = ("job_created", "job_succeeded", "job_failed", "task_due_soon", "task_
 class PreferencesForm(forms.ModelForm):
     class Meta:
         model = NotificationPreference
-        fields = [*CHOICES, "daily_digest", "digest_hour"]
+        fields = [*CHOICES, "daily_digest", "digest_hour", "digest_when_empty"]
         labels = {
             "job_created": "A job of mine was created (the default for new jobs)",
             "job_succeeded": "A job's run succeeded (the default for new jobs)",
@@ -21,4 +21,5 @@ class PreferencesForm(forms.ModelForm):
             "task_assigned": "Someone assigned me a task",
             "daily_digest": "The daily digest",
             "digest_hour": "Hour of the daily digest (0-23, my time zone)",
+            "digest_when_empty": "Send the digest even on days with nothing to report",
         }

@@ -68,6 +68,7 @@ def preferences_update(
     task_assigned: bool | None = None,
     daily_digest: bool | None = None,
     digest_hour: int | None = None,
+    digest_when_empty: bool | None = None,
 ) -> NotificationPreference:
     """Change the given preferences (None: leave as is); the change is audited."""
     preference = preferences_get(user=user)
@@ -79,6 +80,7 @@ def preferences_update(
         "task_assigned": task_assigned,
         "daily_digest": daily_digest,
         "digest_hour": digest_hour,
+        "digest_when_empty": digest_when_empty,
     }
     changed = {
         field: value
@@ -87,8 +89,12 @@ def preferences_update(
     }
     for field, value in changed.items():
         setattr(preference, field, value)
+    replan = []
+    if {"daily_digest", "digest_hour"} & set(changed):
+        preference.digest_due_at = None  # the digest planner works out the next hour anew
+        replan = ["digest_due_at"]
     if changed:
-        preference.save(update_fields=[*changed, "updated_at"])
+        preference.save(update_fields=[*changed, *replan, "updated_at"])
         audit_record(
             actor=user,
             action="notifications.preferences_updated",

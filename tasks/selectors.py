@@ -17,6 +17,8 @@ from files.models import StoredFile
 from .models import Priority, Task, overdue_condition
 
 if TYPE_CHECKING:
+    from django.db.models import OuterRef
+
     from accounts.models import User
 
 
@@ -211,3 +213,9 @@ def task_stats(*, user: User) -> dict[str, Any]:
             for i in range(30)
         ],
     }
+
+
+def task_digest_list(*, person: User | int | OuterRef) -> QuerySet[Task]:
+    """The tasks a daily digest tells `person` about: the ones they own or are assigned
+    (`person` may be an OuterRef to a user id, for a planner's EXISTS)."""
+    return Task.objects.filter(Q(owner=person) | Q(assignee=person))

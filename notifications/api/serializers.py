@@ -23,6 +23,7 @@ class PreferenceSerializer(serializers.ModelSerializer):
             "task_assigned",
             "daily_digest",
             "digest_hour",
+            "digest_when_empty",
         ]
         # PUT replaces the whole set: every field is required (PATCH stays partial)
         extra_kwargs = {
@@ -30,4 +31,5 @@ class PreferenceSerializer(serializers.ModelSerializer):
             "digest_hour": {"required": True, "min_value": 0, "max_value": 23},
             # added later: a PUT written before it exists leaves it as it is
             "task_assigned": {"required": False},
+            "digest_when_empty": {"required": False},
         }

@@ -1,8 +1,10 @@
 from __future__ import annotations
 
 import pytest
+from django.utils import timezone
 
 from audit.models import AuditEvent
+from notifications.models import NotificationPreference
 
 from .factories import NotificationFactory
 
@@ -18,6 +20,7 @@ DEFAULTS = {
     "task_assigned": True,
     "daily_digest": False,
     "digest_hour": 9,
+    "digest_when_empty": False,
 }
 
 
@@ -122,3 +125,13 @@ def test_preferences_are_per_user(user_client, other_client):
 def test_anonymous_gets_401(api_client):
     assert api_client.get(URL).status_code == 401
     assert api_client.get(PREFS).status_code == 401
+
+
+def test_changing_the_digest_hour_has_the_planner_work_out_the_next_one_anew(user_client, user):
+    user_client.patch(PREFS, {"daily_digest": True}, format="json")
+    NotificationPreference.objects.filter(user=user).update(digest_due_at=timezone.now())
+    response = user_client.patch(
+        PREFS, {"digest_hour": 7, "digest_when_empty": True}, format="json"
+    )
+    assert response.status_code == 200 and response.json()["digest_when_empty"] is True
+    assert NotificationPreference.objects.get(user=user).digest_due_at is None

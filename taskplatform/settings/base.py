@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "tasks",
     "jobs",
     "notifications",
+    "digests",
     "operations",
 ]
 
@@ -62,16 +63,16 @@ MIDDLEWARE = [
     "taskplatform.health.ProbeMiddleware",
     "taskplatform.middleware.RequestContextMiddleware",
     "taskplatform.metrics.MetricsMiddleware",
-    "django.middleware.security.SecurityMiddleware",
     # CORS before anything that may answer on its own (an https redirect, static files)
     "corsheaders.middleware.CorsMiddleware",
+    "django.middleware.security.SecurityMiddleware",
     "taskplatform.middleware.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
-    "django.middleware.csrf.CsrfViewMiddleware",
     # X-RateLimit-* from the throttles a DRF view ran (taskplatform/api/throttling.py)
     "taskplatform.api.throttling.RateLimitHeadersMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -224,7 +225,6 @@ RATELIMITS = {
     "api": env.str("RATELIMIT_API", default="300/m"),
 }
 
-# --- Celery ---------------------------------------------------------------------------------
 # --- CORS (django-cors-headers) --------------------------------------------------------------
 # Origins whose pages may call the API from a browser (`https://app.example.com`, comma
 # separated); empty: no cross-origin calls. Only /api/: the admin and the pages use cookies.
@@ -242,6 +242,7 @@ CORS_EXPOSE_HEADERS = [
     "X-Request-ID",
 ]
 
+# --- Celery ---------------------------------------------------------------------------------
 CELERY_BROKER_URL = (
     env.str("CELERY_BROKER_URL", default="") or REDIS_URL or "filesystem://localhost/"
 )
