@@ -97,9 +97,12 @@ def notifications_deliver(notifications: list[Notification]) -> dict[str, int]:
     """
     outcome = dict(NOTHING)
     for index, notification in enumerate(notifications):
+        # a row queued in bulk is rendered here; what it said is stored with its outcome
+        # (one UPDATE a message), or rendered afresh at its next attempt
+        rendered: dict[str, str] = {}
         try:
             if not notification.body_text:
-                _render_deferred(notification)
+                rendered = _render_deferred(notification)
             provider_id = delivery.send(delivery.build_message(notification))
         except ContextGone as gone:
             _finish(notification, Status.FAILED, last_error=f"Not sent: {gone}")
@@ -123,7 +126,7 @@ def notifications_deliver(notifications: list[Notification]) -> dict[str, int]:
                 counters.notifications_counted(kind=notification.kind, outcome="retrying")
                 outcome["retrying"] += 1
             else:
-                _finish(notification, Status.FAILED, last_error=reason)
+                _finish(notification, Status.FAILED, last_error=reason, **rendered)
                 log.error("notification %s failed: %s", notification.pk, reason)
                 counters.notifications_counted(kind=notification.kind, outcome="failed")
                 outcome["failed"] += 1
@@ -134,6 +137,7 @@ def notifications_deliver(notifications: list[Notification]) -> dict[str, int]:
             Status.SENT,
             sent_at=sent_at,
             last_error="",
+            **rendered,
             **(
                 {"provider_message_id": provider_id}
                 if provider_id != notification.provider_message_id
@@ -263,8 +267,9 @@ def _release(notifications: list[Notification], reason: str, *, delay: float | N
     return waiting
 
 
-def _render_deferred(notification: Notification) -> None:
-    """Render a row created in bulk, from fresh data, and keep the result."""
+def _render_deferred(notification: Notification) -> dict[str, str]:
+    """Render a row created in bulk, from fresh data; returns the fields to store with its
+    outcome."""
     rendered = render(
         notification.kind,
         load_context(notification.kind, notification.context),
@@ -273,6 +278,4 @@ def _render_deferred(notification: Notification) -> None:
     notification.subject = rendered.subject
     notification.body_text = rendered.text
     notification.body_html = rendered.html
-    Notification.objects.filter(pk=notification.pk).update(
-        subject=rendered.subject, body_text=rendered.text, body_html=rendered.html
-    )
+    return {"subject": rendered.subject, "body_text": rendered.text, "body_html": rendered.html}
