@@ -17,6 +17,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
 from taskplatform.exceptions import ApplicationError
+from taskplatform.form_pages import FORM_PAGE_POLICY
 
 from .password_reset import password_reset_confirm
 from .tokens import INVALID_RESET, INVALID_VERIFICATION, reset_token_user, verification_token_user
@@ -24,14 +25,6 @@ from .verification import email_verification_confirm
 
 MAX_TOKEN = 1024  # as the API's serializers
 MAX_PASSWORD = 128
-# the site's strict policy, plus this page's own styles and a form posting to itself
-PAGE_POLICY = {
-    "default-src": ["'none'"],
-    "style-src": ["'unsafe-inline'"],
-    "form-action": ["'self'"],
-    "base-uri": ["'none'"],
-    "frame-ancestors": ["'none'"],
-}
 
 
 def _page(request: HttpRequest, template: str, **context: Any) -> HttpResponse:
@@ -49,7 +42,7 @@ def _field_errors(exc: ApplicationError, field: str) -> list[str]:
 
 
 @never_cache
-@csp(PAGE_POLICY)
+@csp(FORM_PAGE_POLICY)
 @require_http_methods(["GET", "POST"])
 def verify_email_page(request: HttpRequest) -> HttpResponse:
     token = _token(request)
@@ -67,7 +60,7 @@ def verify_email_page(request: HttpRequest) -> HttpResponse:
 
 
 @never_cache
-@csp(PAGE_POLICY)
+@csp(FORM_PAGE_POLICY)
 @require_http_methods(["GET", "POST"])
 def reset_password_page(request: HttpRequest) -> HttpResponse:
     token = _token(request)

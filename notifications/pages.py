@@ -22,6 +22,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
 from taskplatform.exceptions import ApplicationError
+from taskplatform.form_pages import FORM_PAGE_POLICY
 
 from .forms import PreferencesForm
 from .services import preferences_get, preferences_update
@@ -29,19 +30,11 @@ from .unsubscribe import Unsubscription, unsubscribe_apply, unsubscribe_describe
 
 ONE_CLICK = "One-Click"  # RFC 8058: the body is List-Unsubscribe=One-Click
 SAVE = "save-preferences"  # the preferences form's submit button
-# the site's strict policy, plus this page's own styles and forms posting to itself
-PAGE_POLICY = {
-    "default-src": ["'none'"],
-    "style-src": ["'unsafe-inline'"],
-    "form-action": ["'self'"],
-    "base-uri": ["'none'"],
-    "frame-ancestors": ["'none'"],
-}
 
 
 @never_cache
 @csrf_exempt
-@csp(PAGE_POLICY)
+@csp(FORM_PAGE_POLICY)
 @require_http_methods(["GET", "POST"])
 def unsubscribe_page(request: HttpRequest) -> HttpResponse:
     """GET: what the link stops, a button, and the preferences. POST: one click, or the
@@ -51,7 +44,7 @@ def unsubscribe_page(request: HttpRequest) -> HttpResponse:
 
 @never_cache
 @csrf_exempt
-@csp(PAGE_POLICY)
+@csp(FORM_PAGE_POLICY)
 @require_http_methods(["GET", "POST"])
 def preferences_page(request: HttpRequest) -> HttpResponse:
     """The footer's "choose which emails you get": the preferences only (the mail's token
