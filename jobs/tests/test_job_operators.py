@@ -175,6 +175,7 @@ def test_create_job_command(user, capsys):
     assert "created; first run" in capsys.readouterr().out
     job = Job.objects.get()
     assert job.timezone == "Asia/Tokyo" and job.crontab.minute == "0"
+    assert job.notify_on == ["failed"]  # the owner's preferences, as in the API
     call_command(
         "create_job",
         "--owner",
@@ -189,8 +190,10 @@ def test_create_job_command(user, capsys):
         "2",
         "--period",
         "hours",
+        "--notify-on",
+        "",
     )
-    assert Job.objects.filter(interval__every=2, interval__period="hours").exists()
+    assert Job.objects.get(interval__every=2, interval__period="hours").notify_on == []
     for bad, message in [
         (["--cron", "61 * * * *"], "expression"),
         (["--at", "2001-01-01T00:00:00Z"], "future"),

@@ -30,7 +30,9 @@ class Command(BaseCommand):
         parser.add_argument("--period", choices=list(PERIODS), default="minutes")
         parser.add_argument("--timezone", help="IANA name (default: the owner's).")
         parser.add_argument(
-            "--notify-on", default="failed", help="Comma list of created,succeeded,failed."
+            "--notify-on",
+            help="Comma list of created,succeeded,failed; empty for none "
+            "(default: the owner's preferences, as in the API).",
         )
         parser.add_argument("--max-retries", type=int, default=DEFAULT_MAX_RETRIES)
 
@@ -48,7 +50,9 @@ class Command(BaseCommand):
                 params=params,
                 schedule=self.schedule(o),
                 timezone=o["timezone"] or None,  # "" too means the owner's
-                notify_on=[e.strip() for e in o["notify_on"].split(",") if e.strip()],
+                notify_on=None
+                if o["notify_on"] is None
+                else [e.strip() for e in o["notify_on"].split(",") if e.strip()],
                 max_retries=o["max_retries"],
             )
         except ApplicationError as exc:
