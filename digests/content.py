@@ -3,19 +3,20 @@ bulk): the tasks the user owns or is assigned that were completed on the day bef
 digest's local date, that are due later that day and that are overdue, and their jobs' runs
 that failed in the last 24 hours. Times are shown in the user's time zone.
 
-One query whatever the user has: each list comes with its full count and at most
-LIST_LIMIT rows, so a user with thousands of overdue tasks gets a short email that says how
-many there are.
+One query for a whole batch of digests (the sender loads a claimed batch at once) whatever
+the users have: each list comes with its full count and at most LIST_LIMIT rows, so a user
+with thousands of overdue tasks gets a short email that says how many there are.
 """
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.db import connection
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 
 from jobs.models import Job, JobRun
 from notifications.rendering import ContextGone
@@ -26,83 +27,122 @@ LIST_LIMIT = 20
 SECTIONS = ("overdue", "due_today", "completed", "failed_runs")
 
 
-def digest_context_load(stored: dict[str, Any]) -> dict[str, Any]:
-    """The digest's content for the stored user and local date, from the data as it is now."""
-    user_id = stored.get("user_id")
-    if not isinstance(user_id, int):
-        raise ContextGone("the digest names no user")
-    day = date.fromisoformat(str(stored.get("date")))
-    zone = _zone(str(stored.get("timezone") or "UTC"))
+def digest_contexts_load(stored: list[dict[str, Any]]) -> list[dict[str, Any] | ContextGone]:
+    """Each digest's content for its stored user and local date, from the data as it is now
+    (one query for the whole batch); ContextGone for one that names no user, or has nothing
+    to report and wasn't asked to be sent empty."""
     now = timezone.now()
-    content: dict[str, Any] = {
-        "date": _day_label(day),
-        "timezone": zone.key,
-        **_sections(user_id, day, zone, now),
-    }
-    if not stored.get("when_empty") and not any(content[f"{name}_count"] for name in SECTIONS):
-        raise ContextGone("nothing to report")
-    return content
+    asked: list[tuple[int, date, ZoneInfo]] = []
+    for one in stored:
+        user_id = one.get("user_id")
+        asked.append(
+            (
+                user_id if isinstance(user_id, int) else 0,
+                date.fromisoformat(str(one.get("date"))),
+                _zone(str(one.get("timezone") or "UTC")),
+            )
+        )
+    found = _sections(asked, now)
+    loaded: list[dict[str, Any] | ContextGone] = []
+    for one, (user_id, day, zone), sections in zip(stored, asked, found, strict=True):
+        if not user_id:
+            loaded.append(ContextGone("the digest names no user"))
+        elif not one.get("when_empty") and not any(sections[f"{n}_count"] for n in SECTIONS):
+            loaded.append(ContextGone("nothing to report"))
+        else:
+            loaded.append({"date": _day_label(day), "timezone": zone.key, **sections})
+    return loaded
 
 
-# One statement for every list, with the place of each row and its list's full count.
-# Written out rather than built with the ORM: Django compiles a query with window functions
-# anew on every call (~20 ms of CPU per digest, ten times the query itself), and the senders
-# render every digest at send time.
+# One statement for a batch of digests: every list of every digest, with each row's place in
+# its list and the list's full count (rows past LIST_LIMIT are counted, not returned).
+# Written out rather than built with the ORM (Django compiles a query with window functions
+# anew on every call, ~20 ms of CPU); plain SQL that PostgreSQL and SQLite both run.
 DIGEST_SQL = """
-(SELECT 'overdue' AS section, title, due_at AS at, '' AS error, count(*) OVER () AS total
- FROM {task} WHERE (owner_id = %(user)s OR assignee_id = %(user)s)
-   AND status <> 'done' AND due_at < %(now)s
- ORDER BY due_at, id LIMIT %(limit)s)
-UNION ALL
-(SELECT 'due_today', title, due_at, '', count(*) OVER ()
- FROM {task} WHERE (owner_id = %(user)s OR assignee_id = %(user)s)
-   AND status <> 'done' AND due_at >= %(now)s AND due_at < %(tomorrow)s
- ORDER BY due_at, id LIMIT %(limit)s)
-UNION ALL
-(SELECT 'completed', title, completed_at, '', count(*) OVER ()
- FROM {task} WHERE (owner_id = %(user)s OR assignee_id = %(user)s)
-   AND status = 'done' AND completed_at >= %(yesterday)s AND completed_at < %(today)s
- ORDER BY completed_at, id LIMIT %(limit)s)
-UNION ALL
-(SELECT 'failed_runs', j.name, r.finished_at, r.error, count(*) OVER ()
- FROM {run} r JOIN {job} j ON j.id = r.job_id
- WHERE j.owner_id = %(user)s AND r.status = 'failed' AND r.finished_at >= %(since)s
- ORDER BY r.finished_at DESC, r.id DESC LIMIT %(limit)s)
+WITH asked (n, user_id, yesterday, today, tomorrow) AS (VALUES {asked}),
+found AS (
+ SELECT a.n, 'overdue' AS section, t.title, t.due_at AS at, '' AS error,
+   row_number() OVER (PARTITION BY a.n ORDER BY t.due_at, t.id) AS place,
+   count(*) OVER (PARTITION BY a.n) AS total
+ FROM asked a JOIN {task} t ON (t.owner_id = a.user_id OR t.assignee_id = a.user_id)
+ WHERE t.status <> 'done' AND t.due_at < %(now)s
+ UNION ALL
+ SELECT a.n, 'due_today', t.title, t.due_at, '',
+   row_number() OVER (PARTITION BY a.n ORDER BY t.due_at, t.id), count(*) OVER (PARTITION BY a.n)
+ FROM asked a JOIN {task} t ON (t.owner_id = a.user_id OR t.assignee_id = a.user_id)
+ WHERE t.status <> 'done' AND t.due_at >= %(now)s AND t.due_at < a.tomorrow
+ UNION ALL
+ SELECT a.n, 'completed', t.title, t.completed_at, '',
+   row_number() OVER (PARTITION BY a.n ORDER BY t.completed_at, t.id),
+   count(*) OVER (PARTITION BY a.n)
+ FROM asked a JOIN {task} t ON (t.owner_id = a.user_id OR t.assignee_id = a.user_id)
+ WHERE t.status = 'done' AND t.completed_at >= a.yesterday AND t.completed_at < a.today
+ UNION ALL
+ SELECT a.n, 'failed_runs', j.name, r.finished_at, r.error,
+   row_number() OVER (PARTITION BY a.n ORDER BY r.finished_at DESC, r.id DESC),
+   count(*) OVER (PARTITION BY a.n)
+ FROM asked a JOIN {job} j ON j.owner_id = a.user_id JOIN {run} r ON r.job_id = j.id
+ WHERE r.status = 'failed' AND r.finished_at >= %(since)s
+)
+SELECT n, section, title, at, error, total FROM found WHERE place <= %(limit)s
+ORDER BY n, section, place
 """
 
 
-def _sections(user_id: int, day: date, zone: ZoneInfo, now: datetime) -> dict[str, Any]:
-    """The tasks the user owns or is assigned (as tasks.selectors.task_digest_list): overdue
-    (open, due before now), due today (open, due from now to the local midnight), completed
-    yesterday (done, completed in the local day before `day`); and the runs of their jobs
-    that failed for good in the last 24 hours (as jobs.selectors.run_failed_list)."""
-    quote = connection.ops.quote_name
+def _sections(asked: list[tuple[int, date, ZoneInfo]], now: datetime) -> list[dict[str, Any]]:
+    """Per (user, local date, zone): the tasks the user owns or is assigned (as
+    tasks.selectors.task_digest_list) — overdue (open, due before now), due today (open, due
+    from now to the local midnight), completed yesterday (done, completed in the local day
+    before the date) — and the runs of their jobs that failed for good in the last 24 hours
+    (as jobs.selectors.run_failed_list)."""
+    found: list[dict[str, Any]] = []
+    for _ in asked:
+        empty: dict[str, Any] = {}
+        for name in SECTIONS:
+            empty[name], empty[f"{name}_count"] = [], 0
+        found.append(empty)
+    if not asked:
+        return found
+    ops = connection.ops
+    params: dict[str, Any] = {
+        "now": ops.adapt_datetimefield_value(now),
+        "since": ops.adapt_datetimefield_value(now - timedelta(hours=24)),
+        "limit": LIST_LIMIT,
+    }
+    rows = []
+    for n, (user_id, day, zone) in enumerate(asked):
+        days = {"y": day - timedelta(days=1), "t": day, "m": day + timedelta(days=1)}
+        params[f"u{n}"] = user_id
+        for key, when in days.items():
+            params[f"{key}{n}"] = ops.adapt_datetimefield_value(_midnight(when, zone))
+        rows.append(f"({n}, %(u{n})s, %(y{n})s, %(t{n})s, %(m{n})s)")
+    quote = ops.quote_name
     sql = DIGEST_SQL.format(
+        asked=", ".join(rows),
         task=quote(Task._meta.db_table),
         run=quote(JobRun._meta.db_table),
         job=quote(Job._meta.db_table),
     )
-    params: dict[str, Any] = {
-        "user": user_id,
-        "now": now,
-        "yesterday": _midnight(day - timedelta(days=1), zone),
-        "today": _midnight(day, zone),
-        "tomorrow": _midnight(day + timedelta(days=1), zone),
-        "since": now - timedelta(hours=24),
-        "limit": LIST_LIMIT,
-    }
-    found: dict[str, Any] = {}
-    for name in SECTIONS:
-        found[name], found[f"{name}_count"] = [], 0
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-        for name, title, at, error, total in cursor.fetchall():
-            found[f"{name}_count"] = total
-            item = {"title": title, "at": _time_label(at, zone)}
+        for n, name, title, at, error, total in cursor.fetchall():
+            zone = asked[n][2]
+            sections = found[n]
+            sections[f"{name}_count"] = total
+            label = _time_label(_moment(at), zone)
+            item = {"title": title, "at": label}
             if name == "failed_runs":
-                item = {"job": title, "at": item["at"], "error": _last_line(error)}
-            found[name].append(item)
+                item = {"job": title, "at": label, "error": _last_line(error)}
+            sections[name].append(item)
     return found
+
+
+def _moment(value: datetime | str | None) -> datetime | None:
+    """A timestamp as the cursor gives it (SQLite: naive UTC text)."""
+    if isinstance(value, str):
+        parsed = parse_datetime(value)
+        return parsed.replace(tzinfo=UTC) if parsed and parsed.tzinfo is None else parsed
+    return value
 
 
 def _last_line(text: str) -> str:

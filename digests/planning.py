@@ -27,9 +27,21 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.db import connection, transaction
-from django.db.models import CharField, Exists, F, OuterRef, Q, QuerySet, Value
+from django.db import transaction
+from django.db.models import (
+    Case,
+    CharField,
+    Exists,
+    F,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+)
 from django.db.models.functions import Cast, Concat, JSONObject
+from django.db.models.lookups import GreaterThan
 from django.utils import timezone
 
 from jobs.selectors import run_failed_list
@@ -39,7 +51,7 @@ from notifications.services import notifications_queue_bulk
 from tasks.models import Task
 from tasks.selectors import task_digest_list
 
-from .zoned import INSTANT_SQL, LocalDate, ZonedInstant
+from .zoned import LocalDate, ZonedInstant
 
 HOUR = timedelta(hours=1)
 # preference rows per transaction: one INSERT … SELECT and one UPDATE each
@@ -142,21 +154,11 @@ def _due_at_set(ids: list[int], now: datetime, *, grace: timedelta) -> None:
     tomorrow's (grace 1 h: a user planned during their digest hour gets today's)."""
     if not ids:
         return
-    today = _instant_sql(days=0)
-    tomorrow = _instant_sql(days=1)
-    quote = connection.ops.quote_name
-    preferences = quote(NotificationPreference._meta.db_table)
-    users = quote(get_user_model()._meta.db_table)
-    # only quoted table names and the formula are formatted in; every value is a parameter
-    sql = (
-        f"UPDATE {preferences} AS p SET digest_due_at = CASE WHEN {today} > %(since)s "  # noqa: S608
-        f"THEN {today} ELSE {tomorrow} END FROM {users} AS u "
-        "WHERE u.id = p.user_id AND p.id = ANY(%(ids)s)"
+    zone = Subquery(get_user_model().objects.filter(pk=OuterRef("user_id")).values("timezone"))
+    today = ZonedInstant(Value(now), zone, F("digest_hour"))
+    tomorrow = ZonedInstant(Value(now), zone, F("digest_hour"), days=1)
+    NotificationPreference.objects.filter(pk__in=ids).update(
+        digest_due_at=Case(
+            When(GreaterThan(today, Value(now - grace)), then=today), default=tomorrow
+        )
     )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, {"now": now, "since": now - grace, "ids": ids})
-
-
-def _instant_sql(*, days: int) -> str:
-    """ZonedInstant's SQL for the row's own zone and digest hour (named parameters)."""
-    return INSTANT_SQL.format(now="%(now)s", zone="u.timezone", days=days, hours="p.digest_hour")

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -36,17 +37,34 @@ class ContextGone(Exception):
     """What a deferred notification was about no longer exists: nothing to send."""
 
 
-# kind -> function(stored_context) -> template context; apps register theirs in ready()
-_context_loaders: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {}
+Loaded = dict[str, Any] | ContextGone
+# kind -> function([stored context, ...]) -> [template context or ContextGone, ...]; apps
+# register theirs in ready()
+_context_loaders: dict[str, Callable[[list[dict[str, Any]]], list[Loaded]]] = {}
 
 
-def register_context_loader(kind: str, loader: Callable[[dict[str, Any]], dict[str, Any]]) -> None:
-    _context_loaders[kind] = loader
+def register_context_loader(kind: str, loader: Callable[..., Any], *, many: bool = False) -> None:
+    """`loader(stored) -> context` (raising ContextGone), or with `many` a loader of a whole
+    batch at once: `loader([stored, ...]) -> [context or ContextGone, ...]`, in order."""
+    _context_loaders[kind] = loader if many else partial(_one_by_one, loader)
 
 
-def load_context(kind: str, stored: dict[str, Any]) -> dict[str, Any]:
+def load_contexts(kind: str, stored: list[dict[str, Any]]) -> list[Loaded]:
+    """The template contexts of deferred rows of one kind, loaded together."""
     loader = _context_loaders.get(kind)
-    return loader(stored) if loader else stored
+    return loader(stored) if loader else list(stored)
+
+
+def _one_by_one(
+    loader: Callable[[dict[str, Any]], dict[str, Any]], stored: list[dict[str, Any]]
+) -> list[Loaded]:
+    loaded: list[Loaded] = []
+    for one in stored:
+        try:
+            loaded.append(loader(one))
+        except ContextGone as gone:
+            loaded.append(gone)
+    return loaded
 
 
 @dataclass(frozen=True)

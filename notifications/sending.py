@@ -9,6 +9,7 @@ transient error, an unreachable server) goes back to `queued`, unmarked, with a 
 
 from __future__ import annotations
 
+import functools
 import logging
 import time
 import uuid
@@ -17,7 +18,7 @@ from typing import Any
 
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import CharField, F, Q, Value
 from django.db.models.functions import Cast, Concat, Greatest
 from django.utils import timezone
@@ -27,7 +28,7 @@ from taskplatform import counters, liveness, outbox
 from . import delivery
 from .models import Notification
 from .publishing import CLAIM_BATCH, sender_publish
-from .rendering import ContextGone, load_context, render
+from .rendering import ContextGone, Loaded, load_contexts, render
 
 log = logging.getLogger(__name__)
 
@@ -96,13 +97,15 @@ def notifications_deliver(notifications: list[Notification]) -> dict[str, int]:
     reached at all, the rest of the batch goes back to the queue without spending attempts.
     """
     outcome = dict(NOTHING)
+    # rows queued in bulk are rendered here, their contexts loaded for the whole batch; what
+    # each said is stored with its outcome (one UPDATE a message), or rendered afresh at its
+    # next attempt
+    contexts = _contexts_load([n for n in notifications if not n.body_text])
     for index, notification in enumerate(notifications):
-        # a row queued in bulk is rendered here; what it said is stored with its outcome
-        # (one UPDATE a message), or rendered afresh at its next attempt
         rendered: dict[str, str] = {}
         try:
-            if not notification.body_text:
-                rendered = _render_deferred(notification)
+            if notification.pk in contexts:
+                rendered = _render_deferred(notification, contexts[notification.pk])
             provider_id = delivery.send(delivery.build_message(notification))
         except ContextGone as gone:
             _finish(notification, Status.FAILED, last_error=f"Not sent: {gone}")
@@ -217,10 +220,26 @@ def _backoff(attempt: int) -> float:
 
 
 def _finish(notification: Notification, status: str, **fields: Any) -> None:
-    """Record one outcome of a row this sender holds (one short commit)."""
-    Notification.objects.filter(pk=notification.pk, status=Status.SENDING).update(
-        status=status, updated_at=timezone.now(), **fields
-    )
+    """Record one outcome of a row this sender holds (one short commit).
+
+    A written-out UPDATE, its text kept per set of fields: the ORM compiles an UPDATE anew
+    on every call (~0.4 ms of CPU, as much as rendering the message), once per message sent.
+    """
+    values = {"status": status, "updated_at": timezone.now(), **fields}
+    params = [
+        Notification._meta.get_field(name).get_db_prep_save(value, connection)
+        for name, value in values.items()
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(_finish_sql(tuple(values)), [*params, notification.pk, Status.SENDING])
+
+
+@functools.cache
+def _finish_sql(names: tuple[str, ...]) -> str:
+    quote = connection.ops.quote_name
+    meta = Notification._meta
+    columns = ", ".join(f"{quote(meta.get_field(name).column)} = %s" for name in names)
+    return f"UPDATE {quote(meta.db_table)} SET {columns} WHERE id = %s AND status = %s"  # noqa: S608
 
 
 def _retry_later(notification: Notification, reason: str, delay: float) -> None:
@@ -267,14 +286,25 @@ def _release(notifications: list[Notification], reason: str, *, delay: float | N
     return waiting
 
 
-def _render_deferred(notification: Notification) -> dict[str, str]:
-    """Render a row created in bulk, from fresh data; returns the fields to store with its
-    outcome."""
-    rendered = render(
-        notification.kind,
-        load_context(notification.kind, notification.context),
-        user=notification.user,
-    )
+def _contexts_load(deferred: list[Notification]) -> dict[int, Loaded]:
+    """The template context of each deferred row (or why it can't be sent), by row id: one
+    load per kind for the batch."""
+    by_kind: dict[str, list[Notification]] = {}
+    for notification in deferred:
+        by_kind.setdefault(notification.kind, []).append(notification)
+    contexts: dict[int, Loaded] = {}
+    for kind, rows in by_kind.items():
+        loaded = load_contexts(kind, [row.context for row in rows])
+        contexts.update(zip((row.pk for row in rows), loaded, strict=True))
+    return contexts
+
+
+def _render_deferred(notification: Notification, context: Loaded) -> dict[str, str]:
+    """Render a row created in bulk from its freshly loaded context; returns the fields to
+    store with its outcome."""
+    if isinstance(context, ContextGone):
+        raise context
+    rendered = render(notification.kind, context, user=notification.user)
     notification.subject = rendered.subject
     notification.body_text = rendered.text
     notification.body_html = rendered.html

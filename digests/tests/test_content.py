@@ -12,7 +12,7 @@ import pytest
 from django.utils import timezone
 
 from accounts.tests.factories import UserFactory
-from digests.content import LIST_LIMIT, digest_context_load
+from digests.content import LIST_LIMIT, digest_contexts_load
 from digests.planning import digests_plan
 from jobs.models import JobRun
 from jobs.tests.factories import JobFactory, JobRunFactory
@@ -47,6 +47,14 @@ def stored(user, **extra):
         "when_empty": False,
         **extra,
     }
+
+
+def digest_context_load(one):
+    """One digest's content, loaded alone."""
+    (loaded,) = digest_contexts_load([one])
+    if isinstance(loaded, ContextGone):
+        raise loaded
+    return loaded
 
 
 def titles(items):
@@ -120,6 +128,35 @@ def test_an_empty_digest_is_not_sent_unless_asked(berliner, at_nine):
         digest_context_load(stored(berliner))
     context = digest_context_load(stored(berliner, when_empty=True))
     assert "Nothing overdue" in render(Kind.DAILY_DIGEST, context, user=berliner).text
+
+
+def test_a_batch_loads_each_digest_with_its_own_content(berliner, other_user, at_nine):
+    other_user.timezone = "Asia/Kolkata"  # 12:40 there
+    other_user.save()
+    late = datetime(2026, 5, 28, 10, tzinfo=UTC)
+    TaskFactory(owner=berliner, title="Berlin late", due_at=late)
+    for n in range(LIST_LIMIT + 2):
+        TaskFactory(owner=other_user, title=f"Kolkata {n}", due_at=late)
+    TaskFactory(owner=other_user, title="Kolkata tonight", due_at=NOW + timedelta(hours=5))
+    quiet = UserFactory()
+
+    loaded = digest_contexts_load(
+        [
+            stored(berliner),
+            stored(quiet),
+            {"date": "2026-06-01"},
+            stored(other_user),
+            stored(quiet, when_empty=True),
+        ]
+    )
+
+    berlin, nothing, nobody, kolkata, asked_empty = loaded
+    assert titles(berlin["overdue"]) == ["Berlin late"] and berlin["due_today"] == []
+    assert str(nothing) == "nothing to report" and str(nobody) == "the digest names no user"
+    assert kolkata["overdue_count"] == LIST_LIMIT + 2 and len(kolkata["overdue"]) == LIST_LIMIT
+    assert titles(kolkata["due_today"]) == ["Kolkata tonight"]
+    assert kolkata["due_today"][0]["at"] == "Mon 1 Jun 17:40 IST"
+    assert asked_empty["overdue_count"] == 0 and asked_empty["overdue"] == []
 
 
 def test_a_digest_reaches_a_real_smtp_server_once(berliner, smtp_server):

@@ -20,7 +20,10 @@ def test_a_broken_connection_is_closed_around_each_task(monkeypatch):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_healthy_connection_is_kept():
+def test_a_healthy_connection_is_kept(monkeypatch):
+    # kept for CONN_MAX_AGE (PostgreSQL's default here; SQLite's is 0: closed after each task)
+    monkeypatch.setitem(connection.settings_dict, "CONN_MAX_AGE", 60)
+    connection.close()
     connection.ensure_connection()
     kept = connection.connection
     _recycle_broken_db_connections(task=SimpleNamespace(request=SimpleNamespace(is_eager=False)))
