@@ -43,7 +43,7 @@ class ZonedInstant(Func):
         sql = INSTANT_SQL.format(now=now, zone=zone, days=self.days, hours=hours)
         return sql, (*now_params, *zone_params, *hours_params, *zone_params)
 
-    def as_sqlite(  # type: ignore[override]
+    def as_sqlite(
         self, compiler: Any, connection: Any, **extra_context: Any
     ) -> tuple[str, tuple[Any, ...]]:
         compiled = [compiler.compile(expression) for expression in self.get_source_expressions()]
@@ -62,9 +62,7 @@ class LocalDate(Func):
     def __init__(self, now: Any, zone: Any) -> None:
         super().__init__(now, zone)
 
-    def as_sqlite(  # type: ignore[override]
-        self, compiler: Any, connection: Any, **extra_context: Any
-    ) -> tuple[str, tuple[Any, ...]]:
+    def as_sqlite(self, compiler: Any, connection: Any, **extra_context: Any) -> Any:
         return self.as_sql(
             compiler, connection, template="tp_local_date(%(expressions)s)", arg_joiner=", "
         )

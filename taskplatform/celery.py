@@ -96,6 +96,17 @@ def _forget_request_id(task_id=None, **kwargs):
             request_id_var.reset(token)
 
 
+@signals.task_prerun.connect
+def _beat_pending_clear(task=None, **kwargs):
+    """A task beat sent has started: beat may send the next one (taskplatform/beat.py)."""
+    request = getattr(task, "request", None)
+    headers = getattr(request, "headers", None) or {}
+    if getattr(request, "celery_beat_task", False) or headers.get("celery_beat_task"):
+        from .beat import pending_clear
+
+        pending_clear(task.name)
+
+
 # CELERY_DB_REUSE_MAX keeps connections across tasks (Celery's fixup then closes them only
 # every 2,000 tasks), so after a database restart a worker process would keep its dead
 # connection and fail every task with "the connection is closed". Django's own per-request

@@ -422,3 +422,23 @@ def test_a_server_that_refuses_our_login_is_an_error_in_the_log(user, monkeypatc
     assert "refuses us" in caplog.text
     row.refresh_from_db()
     assert row.status == Status.QUEUED and row.attempts == 0
+
+
+def test_a_sender_hands_over_after_its_slice_of_time(user, smtp_server, settings, monkeypatch):
+    """Past NOTIFICATIONS_SENDER_SLICE_SECONDS a sender stops after the batch in hand and a
+    fresh message goes on, so the worker's other queues get their turn."""
+    settings.NOTIFICATIONS_SENDER_SLICE_SECONDS = 0
+    monkeypatch.setattr(sending, "notifications_claim", _claim_two(sending.notifications_claim))
+    handed_over: list[int | None] = []
+    monkeypatch.setattr(
+        sending, "sender_publish", lambda first_id: handed_over.append(first_id) or True
+    )
+    queued_rows(user, 5)
+
+    assert sending.notifications_send_due() == {"sent": 2, "retrying": 0, "failed": 0}
+    assert handed_over == [None]
+    assert Notification.objects.filter(status=Status.QUEUED).count() == 3
+
+
+def _claim_two(claim):
+    return lambda **kwargs: claim(**{**kwargs, "limit": 2})

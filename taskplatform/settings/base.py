@@ -279,6 +279,9 @@ CELERY_TASK_ALWAYS_EAGER = False
 
 # Worker and beat report they are alive through the cache; /health/ready reads it.
 HEARTBEAT_INTERVAL = env.int("HEARTBEAT_INTERVAL", default=15)
+# beat sends a periodic task only when the last one it sent has started, or this long after
+# (a message lost or discarded as expired): taskplatform/beat.py
+BEAT_PENDING_TIMEOUT = env.int("BEAT_PENDING_TIMEOUT", default=120)
 HEARTBEAT_MAX_AGE = env.int("HEARTBEAT_MAX_AGE", default=60)
 
 # --- Email ----------------------------------------------------------------------------------
@@ -316,6 +319,9 @@ NOTIFICATIONS_REQUEUE_AFTER_SECONDS = env.int("NOTIFICATIONS_REQUEUE_AFTER_SECON
 NOTIFICATIONS_SENDING_TIMEOUT_SECONDS = env.int(
     "NOTIFICATIONS_SENDING_TIMEOUT_SECONDS", default=CELERY_TASK_TIME_LIMIT + 60
 )
+# a sender sends batch after batch this long, then hands over to a fresh message (the
+# worker's other queues get their turn): notifications/sending.py
+NOTIFICATIONS_SENDER_SLICE_SECONDS = env.int("NOTIFICATIONS_SENDER_SLICE_SECONDS", default=10)
 # while the mail server can't be reached, rows wait without spending attempts, this long
 NOTIFICATIONS_GIVE_UP_AFTER_HOURS = env.int("NOTIFICATIONS_GIVE_UP_AFTER_HOURS", default=72)
 # Emails one user may be sent in any hour (0: no limit). Mails past it are not sent; one
