@@ -9,6 +9,8 @@ message naming the row to the broker after commit; the row, not the message, kee
   celery_tasks imports the services it calls). A broker that can't be reached is logged and
   answered False, never raised: the row keeps the work, and the app's periodic publisher
   hands it over later.
+- `waiting` counts the messages a queue holds, so a periodic publisher can hold back while
+  the workers have plenty.
 - `backoff` is the delay before a retry: exponential with jitter, capped.
 """
 
@@ -47,6 +49,21 @@ def publish(task_name: str, args: tuple, **options: Any) -> bool:
         )
         return False
     return True
+
+
+def waiting(queue: str) -> int | None:
+    """How many messages wait in `queue` on the broker; None when it can't be told (eager
+    mode, the broker unreachable, a queue never declared): callers then publish as usual."""
+    app = current_app
+    if app.conf.task_always_eager:
+        return None
+    try:
+        with app.pool.acquire(block=True, timeout=2) as connection:
+            declared = connection.default_channel.queue_declare(queue=queue, passive=True)
+    except Exception:
+        log.debug("could not count the messages waiting in %s", queue, exc_info=True)
+        return None
+    return int(declared.message_count)
 
 
 def backoff(attempt: int, *, base: float, cap: float) -> float:

@@ -442,3 +442,14 @@ def test_a_sender_hands_over_after_its_slice_of_time(user, smtp_server, settings
 
 def _claim_two(claim):
     return lambda **kwargs: claim(**{**kwargs, "limit": 2})
+
+
+def test_the_tick_holds_back_while_senders_have_plenty_waiting(user, monkeypatch):
+    from taskplatform import outbox
+
+    queued_rows(user, 3)
+    monkeypatch.setattr(outbox, "waiting", lambda queue: publishing.SENDERS_WAITING_MAX)
+    assert publishing.notifications_publish_due() == 0
+    assert not Notification.objects.filter(enqueued_at__isnull=False).exists()
+    monkeypatch.setattr(outbox, "waiting", lambda queue: publishing.SENDERS_WAITING_MAX - 1)
+    assert publishing.notifications_publish_due() == 3

@@ -32,3 +32,25 @@ def test_a_broker_that_refuses_is_logged_not_raised(monkeypatch, caplog):
     with caplog.at_level(logging.WARNING, logger="taskplatform.outbox"):
         assert outbox.publish("notifications.publish", ()) is False
     assert "broker unavailable: notifications.publish" in caplog.text
+
+
+def test_waiting_counts_the_messages_a_queue_holds(settings):
+    """Against the configured broker (Redis in CI, the file broker otherwise)."""
+    from celery import current_app
+
+    current_app.conf.task_always_eager = False
+    try:
+        with current_app.pool.acquire(block=True) as connection:
+            channel = connection.default_channel
+            channel.queue_declare(queue="outbox-test", durable=True)
+            channel.queue_purge("outbox-test")
+            for n in range(3):
+                channel.basic_publish(
+                    channel.prepare_message(f"m{n}"), exchange="", routing_key="outbox-test"
+                )
+        assert outbox.waiting("outbox-test") == 3
+        with current_app.pool.acquire(block=True) as connection:
+            connection.default_channel.queue_purge("outbox-test")
+    finally:
+        current_app.conf.task_always_eager = True
+    assert outbox.waiting("outbox-test") is None  # eager mode: nothing to count
