@@ -10,18 +10,19 @@ with thousands of overdue tasks gets a short email that says how many there are.
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.db import connection
 from django.utils import timezone
-from django.utils.dateparse import parse_datetime
 
 from jobs.models import Job, JobRun
 from notifications.rendering import ContextGone
 from taskplatform.timezones import zone_check
 from tasks.models import Task
+
+from .zoned import sqlite_moment
 
 LIST_LIMIT = 20
 SECTIONS = ("overdue", "due_today", "completed", "failed_runs")
@@ -129,20 +130,12 @@ def _sections(asked: list[tuple[int, date, ZoneInfo]], now: datetime) -> list[di
             zone = asked[n][2]
             sections = found[n]
             sections[f"{name}_count"] = total
-            label = _time_label(_moment(at), zone)
+            label = _time_label(sqlite_moment(at), zone)
             item = {"title": title, "at": label}
             if name == "failed_runs":
                 item = {"job": title, "at": label, "error": _last_line(error)}
             sections[name].append(item)
     return found
-
-
-def _moment(value: datetime | str | None) -> datetime | None:
-    """A timestamp as the cursor gives it (SQLite: naive UTC text)."""
-    if isinstance(value, str):
-        parsed = parse_datetime(value)
-        return parsed.replace(tzinfo=UTC) if parsed and parsed.tzinfo is None else parsed
-    return value
 
 
 def _last_line(text: str) -> str:

@@ -95,7 +95,7 @@ def sqlite_functions_register(sender: Any, connection: Any, **kwargs: Any) -> No
 
 
 def _sqlite_zoned_instant(now: str | None, zone: str | None, days: int, hours: int) -> str | None:
-    moment = _sqlite_moment(now)
+    moment = sqlite_moment(now)
     if moment is None or zone is None or hours is None:
         return None
     at = zoned_instant(moment, ZoneInfo(zone), days=int(days), hours=int(hours))
@@ -103,13 +103,17 @@ def _sqlite_zoned_instant(now: str | None, zone: str | None, days: int, hours: i
 
 
 def _sqlite_local_date(now: str | None, zone: str | None) -> str | None:
-    moment = _sqlite_moment(now)
+    moment = sqlite_moment(now)
     if moment is None or zone is None:
         return None
     local: date = moment.astimezone(ZoneInfo(zone)).date()
     return local.isoformat()
 
 
-def _sqlite_moment(value: str | None) -> datetime | None:
+def sqlite_moment(value: datetime | str | None) -> datetime | None:
+    """A timestamp as a raw cursor gives it: SQLite's naive UTC text made an aware datetime
+    (PostgreSQL's, already one, as it is)."""
+    if not isinstance(value, str):
+        return value
     parsed = parse_datetime(value) if value else None
     return parsed.replace(tzinfo=UTC) if parsed is not None and parsed.tzinfo is None else parsed
