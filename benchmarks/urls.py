@@ -1,5 +1,7 @@
 """The project's URLs plus bare baseline views."""
 
+import hashlib
+
 from django.http import JsonResponse
 from django.urls import include, path
 from django.views.decorators.csrf import csrf_exempt
@@ -14,6 +16,18 @@ def drain(request):
     while chunk := request.read(CHUNK):
         received += len(chunk)
     return JsonResponse({"received": received})
+
+
+@csrf_exempt
+def drain_sha256(request):
+    """Baseline for uploads that check a digest: read the body and SHA-256 it, nothing else
+    (the least work any endpoint that verifies an upload's SHA-256 can do)."""
+    digest = hashlib.sha256()
+    received = 0
+    while chunk := request.read(CHUNK):
+        received += len(chunk)
+        digest.update(chunk)
+    return JsonResponse({"received": received, "sha256": digest.hexdigest()})
 
 
 def tasks_values(request):
@@ -43,6 +57,7 @@ def tasks_values(request):
 
 urlpatterns = [
     path("bench/drain/", drain),
+    path("bench/drain-sha256/", drain_sha256),
     path("bench/tasks/", tasks_values),
     path("", include("taskplatform.urls")),
 ]
