@@ -6,13 +6,7 @@ from celery import shared_task
 
 from taskplatform.task_retry import RETRY_WHEN_THE_DATABASE_IS_DOWN
 
-from . import dispatch, runner, sweeper
-
-
-@shared_task(name="jobs.dispatch", queue="maintenance")
-def dispatch_jobs() -> int:
-    """Beat, every second: runs for due jobs (the database is the schedule)."""
-    return dispatch.jobs_dispatch_due()
+from . import runner, sweeper
 
 
 @shared_task(

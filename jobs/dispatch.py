@@ -1,11 +1,12 @@
 """The dispatcher: turns due jobs into runs and hands runs to the broker.
 
-Beat fires `jobs.dispatch` every second. Each tick claims due jobs in batches with
-`SELECT … FOR UPDATE SKIP LOCKED` (so dispatchers running at once share the work instead
-of doubling it), creates one run per job for its due slot (unique per (job, slot)),
-advances `next_run_at` past now — missed slots collapse into that one catch-up run — and
-after commit publishes every queued run not yet sent. The database holds time: a retry
-waits as a queued run with a future `scheduled_for`, never as a broker ETA message.
+It runs inside beat (jobs/beat.py), woken at the next due time (`next_due`). Each pass
+claims due jobs in batches with `SELECT … FOR UPDATE SKIP LOCKED` (so dispatchers running at
+once share the work instead of doubling it), creates one run per job for its due slot
+(unique per (job, slot)), advances `next_run_at` past now — missed slots collapse into that
+one catch-up run — and after commit publishes every queued run not yet sent. The database
+holds time: a retry waits as a queued run with a future `scheduled_for`, never as a broker
+ETA message.
 
 Messages go out through taskplatform.outbox, by task name: this module imports neither the
 runner nor the Celery tasks (the sweeper, jobs/sweeper.py, joins the two).
@@ -121,6 +122,19 @@ def job_runs_publish_due(
             )
             return index
     return len(rows)
+
+
+def next_due() -> datetime | None:
+    """When the dispatcher next has work: the earliest due active job, or the earliest
+    queued run still waiting for its message (a retry, a run the broker refused). Two
+    index-only lookups (job_due_idx, jobrun_unsent_idx)."""
+    job = Job.objects.filter(status=Job.Status.ACTIVE, next_run_at__isnull=False)
+    run = JobRun.objects.filter(status=JobRun.Status.QUEUED, enqueued_at__isnull=True)
+    times = [
+        job.order_by("next_run_at").values_list("next_run_at", flat=True).first(),
+        run.order_by("scheduled_for").values_list("scheduled_for", flat=True).first(),
+    ]
+    return min((t for t in times if t is not None), default=None)
 
 
 def _publish(run_id: int, kind: str) -> bool:

@@ -17,16 +17,14 @@ class RequestContextFilter(logging.Filter):
 
 
 class QuietTicksFilter(logging.Filter):
-    """Drop the INFO lines Celery writes for every tick of the once-a-second publishers (the
-    jobs dispatcher, the notifications publisher).
+    """Drop the INFO lines Celery writes for every tick of the once-a-second publisher (the
+    notifications publisher).
 
     Beat's "Sending due task" and the worker's "received" / "succeeded" would otherwise be
     three lines a second each; their warnings and errors still get through.
     """
 
     TICKS = (
-        "jobs.dispatch",
-        "jobs: dispatcher",
         "notifications.publish",
         "notifications: publisher",
     )

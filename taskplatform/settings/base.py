@@ -274,7 +274,7 @@ CELERY_TASK_DEFAULT_QUEUE = "default"
 CELERY_DB_REUSE_MAX = env.int("CELERY_DB_REUSE_MAX", default=1000)
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_TIMEZONE = "UTC"
-CELERY_BEAT_SCHEDULER = "taskplatform.beat:HeartbeatScheduler"
+CELERY_BEAT_SCHEDULER = "jobs.beat:DispatchingScheduler"
 CELERY_TASK_ALWAYS_EAGER = False
 
 # Worker and beat report they are alive through the cache; /health/ready reads it.
@@ -397,6 +397,9 @@ TASKS_ASSIGNMENT_MAIL_WINDOW_SECONDS = env.int("TASKS_ASSIGNMENT_MAIL_WINDOW_SEC
 # --- Jobs -----------------------------------------------------------------------------------
 # due jobs one dispatcher transaction claims (a tick loops until none are due)
 JOBS_DISPATCH_BATCH = env.int("JOBS_DISPATCH_BATCH", default=500)
+# beat dispatches at each job's due time; it re-reads the next due time this often, which
+# bounds how late a job made due sooner than that (created, edited) can be
+JOBS_DISPATCH_POLL_SECONDS = env.float("JOBS_DISPATCH_POLL_SECONDS", default=0.5)
 # after this many failed runs in a row a job pauses itself and its owner is told
 JOBS_MAX_CONSECUTIVE_FAILURES = env.int("JOBS_MAX_CONSECUTIVE_FAILURES", default=10)
 # retry back-off: base * 2^(attempt-1) seconds (+-20 % jitter), capped

@@ -50,4 +50,4 @@ def test_celery_is_configured_for_safety():
     assert conf.task_acks_late and conf.task_reject_on_worker_lost
     assert conf.task_time_limit and conf.task_soft_time_limit < conf.task_time_limit
     assert {q.name for q in conf.task_queues} == {"default", "notifications", "maintenance"}
-    assert conf.beat_scheduler == "taskplatform.beat:HeartbeatScheduler"
+    assert conf.beat_scheduler == "jobs.beat:DispatchingScheduler"

@@ -75,19 +75,26 @@ def test_dispatcher_ticks_do_not_flood_the_log():
             "celery.beat",
             logging.INFO,
             "Scheduler: Sending due task %s (%s)",
-            "jobs: dispatcher",
-            "jobs.dispatch",
+            "notifications: publisher",
+            "notifications.publish",
         )
     )
     assert not quiet.filter(
-        record("celery.app.trace", logging.INFO, "Task succeeded", data={"name": "jobs.dispatch"})
+        record(
+            "celery.app.trace",
+            logging.INFO,
+            "Task succeeded",
+            data={"name": "notifications.publish"},
+        )
     )
     assert not quiet.filter(
-        record("celery.worker.strategy", logging.INFO, "Task jobs.dispatch[1] received")
+        record("celery.worker.strategy", logging.INFO, "Task notifications.publish[1] received")
     )
     assert quiet.filter(record("celery.app.trace", logging.INFO, "Task jobs.run[1] received"))
-    assert quiet.filter(record("celery.app.trace", logging.ERROR, "Task jobs.dispatch[1] raised"))
-    assert quiet.filter(record("jobs.dispatch", logging.INFO, "jobs.dispatch mentioned"))
+    assert quiet.filter(
+        record("celery.app.trace", logging.ERROR, "Task notifications.publish[1] raised")
+    )
+    assert quiet.filter(record("notifications", logging.INFO, "notifications.publish mentioned"))
 
 
 def test_a_disallowed_host_is_logged_not_mailed_to_admins(client, settings):
