@@ -158,11 +158,14 @@ SIMPLE_JWT = {
     "AUTH_HEADER_TYPES": ("Bearer",),
     "LEEWAY": 0,
 }
+# how long the cache serves a signed-in user's row; every save of the user forgets it at once
+AUTH_USER_CACHE_SECONDS = 300
 
 # --- DRF + OpenAPI --------------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework_simplejwt.authentication.JWTAuthentication",
+        # simplejwt's, with the user row read through the cache (accounts/authentication.py)
+        "accounts.authentication.CachedJWTAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_THROTTLE_CLASSES": ["taskplatform.api.throttling.ApiRateThrottle"],
