@@ -19,6 +19,7 @@ from django.utils import timezone
 from audit.services import audit_record
 from jobs.models import Job, JobRun
 from notifications.kinds import Kind as NotificationKind
+from notifications.publishing import publishing_together
 from notifications.services import notification_create
 from taskplatform import counters, liveness, outbox
 
@@ -33,21 +34,55 @@ MAX_DELIVERIES = 3
 
 
 def run_execute(*, run_id: int, message_id: str = "") -> str | None:
-    """Run one queued run; returns its final status (None if another worker had it).
+    """Run one queued run; returns its final status (None if another worker had it)."""
+    return runs_execute(run_ids=[run_id], message_id=message_id)[0]
 
-    `message_id` is the Celery message's id. The claim records it, and the execution holds a
-    lock named after it (taskplatform.liveness) while it runs. The same message delivered
-    again while the run is still `running`, with that lock free, means the worker that had
-    it died: this delivery takes the run over at once instead of leaving it to the sweeper.
-    With the lock held, a live execution has it, and this delivery does nothing.
+
+def runs_execute(*, run_ids: list[int], message_id: str = "") -> list[str | None]:
+    """Run the queued runs of one message, one after the other; returns each one's final
+    status (None for one another worker had).
+
+    `message_id` is the Celery message's id. Each claim records it, and the execution holds
+    a lock named after it (taskplatform.liveness) while it runs. The same message delivered
+    again while one of its runs is still `running`, with that lock free, means the worker
+    that had it died: this delivery takes the run over at once instead of leaving it to the
+    sweeper, and runs the ones not started yet. With the lock held, a live execution has
+    them, and this delivery does nothing.
+
+    The runs (with job and owner) are read in one query; each is claimed as it starts, so its
+    `started_at` is true and the sweeper's clock starts then. The emails they queue are
+    handed to the senders together at the end.
     """
     if not message_id:
-        return _execute(run_id, "")
+        return _execute_all(run_ids, "")
     with liveness.holding(f"jobs.run:{message_id}") as alone:
-        return _execute(run_id, message_id) if alone else None
+        return _execute_all(run_ids, message_id) if alone else [None] * len(run_ids)
 
 
-def _execute(run_id: int, message_id: str) -> str | None:
+def _execute_all(run_ids: list[int], message_id: str) -> list[str | None]:
+    runs = JobRun.objects.select_related("job__owner").in_bulk(run_ids)
+    statuses: list[str | None] = []
+    with publishing_together():
+        for index, run_id in enumerate(run_ids):
+            try:
+                statuses.append(_execute(runs.get(run_id), run_id, message_id))
+            except _OutOfTime as stop:
+                # the message's time is up: the runs not started go back to the dispatcher
+                rest = run_ids[index + 1 :]
+                JobRun.objects.filter(pk__in=rest, status=RunStatus.QUEUED).update(enqueued_at=None)
+                return [*statuses, stop.status] + [None] * len(rest)
+    return statuses
+
+
+class _OutOfTime(Exception):
+    """The run hit the message's soft time limit (recorded): stop the message here."""
+
+    def __init__(self, status: str | None) -> None:
+        super().__init__(status)
+        self.status = status
+
+
+def _execute(run: JobRun | None, run_id: int, message_id: str) -> str | None:
     now = timezone.now()
     claimed = JobRun.objects.filter(pk=run_id, status=RunStatus.QUEUED).update(
         status=RunStatus.RUNNING,
@@ -56,9 +91,13 @@ def _execute(run_id: int, message_id: str) -> str | None:
         claimed_by=message_id,
         deliveries=F("deliveries") + 1,
     )
-    if claimed != 1 and not (message_id and _take_over(run_id, message_id, now)):
+    if claimed == 1 and run is not None:  # read while queued: now as the claim left it
+        run.status, run.started_at, run.updated_at = RunStatus.RUNNING, now, now
+        run.claimed_by, run.deliveries = message_id, run.deliveries + 1
+    elif message_id and _take_over(run_id, message_id, now):
+        run = JobRun.objects.select_related("job__owner").filter(pk=run_id).first()
+    else:
         return None
-    run = JobRun.objects.select_related("job__owner").filter(pk=run_id).first()
     if run is None:  # the job was deleted meanwhile
         return None
     job = run.job
@@ -75,7 +114,8 @@ def _execute(run_id: int, message_id: str) -> str | None:
     try:
         result = handler.execute(job, run)
     except SoftTimeLimitExceeded:
-        return _fail(run, f"Time limit exceeded ({kinds.time_limit(job.kind)} s).", retry=True)
+        status = _fail(run, f"Time limit exceeded ({kinds.time_limit(job.kind)} s).", retry=True)
+        raise _OutOfTime(status) from None
     except kinds.PermanentError as exc:
         return _fail(run, str(exc) or exc.__class__.__name__, retry=False)
     except Exception as exc:

@@ -14,8 +14,10 @@ Like job runs (jobs/dispatch.py), and through the same helper (taskplatform.outb
 
 from __future__ import annotations
 
+import contextlib
 import logging
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextvars import ContextVar
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -39,6 +41,34 @@ PUBLISH_LIMIT = 5000
 # and each message found its row long taken
 SENDERS_WAITING_MAX = 50
 SENDER = "notifications.send_notification"
+
+
+# inside `publishing_together`: the rows written meanwhile, published when it ends
+_together: ContextVar[list[int] | None] = ContextVar("notifications_together", default=None)
+
+
+@contextlib.contextmanager
+def publishing_together() -> Iterator[None]:
+    """Rows written inside are handed to the senders together when the block ends — one
+    publish for a worker's whole message of job runs — instead of one publish each."""
+    written: list[int] = []
+    token = _together.set(written)
+    try:
+        yield
+    finally:
+        _together.reset(token)
+        if written:
+            notifications_publish_due(ids=written)
+
+
+def written_publish(pk: int) -> None:
+    """A queued row was just committed: publish it now, or with the others at the end of
+    `publishing_together`."""
+    together = _together.get()
+    if together is None:
+        notifications_publish_due(ids=[pk])
+    else:
+        together.append(pk)
 
 
 def sender_publish(*, first_id: int | None) -> bool:

@@ -39,7 +39,7 @@ from .limits import (
     suppressed_note,
 )
 from .models import Notification, NotificationPreference
-from .publishing import CLAIM_BATCH, notifications_publish_due
+from .publishing import CLAIM_BATCH, notifications_publish_due, written_publish
 from .rendering import render
 from .sending import notifications_claim, notifications_deliver
 
@@ -168,7 +168,7 @@ def notification_create(
     if status != Status.QUEUED:
         _count_on_commit(kind, status)
     if notification.status == Status.QUEUED:
-        transaction.on_commit(lambda: notifications_publish_due(ids=[notification.pk]))
+        transaction.on_commit(lambda: written_publish(notification.pk))
     return notification
 
 
@@ -289,7 +289,7 @@ def notification_resend(*, notification: Notification, actor: User) -> Notificat
         updated_at=now,
     )
     audit_record(actor=actor, action="notification.resent", target=notification)
-    transaction.on_commit(lambda: notifications_publish_due(ids=[notification.pk]))
+    transaction.on_commit(lambda: written_publish(notification.pk))
     notification.refresh_from_db()
     return notification
 

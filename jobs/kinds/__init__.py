@@ -12,6 +12,10 @@
   `hard_time_limit` below: the dispatcher puts them on the run's message, the sweeper
   counts a run lost past the hard one).
 
+- optionally `BATCHABLE = True` — runs take milliseconds and touch nothing but the database:
+  the dispatcher sends up to JOBS_RUNS_PER_MESSAGE due together in one message, run one
+  after the other.
+
 Handlers must be idempotent per run: a retry of the same run (`job_run.first_run_id`) must
 not repeat a side effect that already happened (e.g. key notifications on it).
 """
@@ -52,6 +56,11 @@ def names() -> list[str]:
 def sends_email(kind: str) -> bool:
     """Whether a run of `kind` sends email as its work (see SENDS_EMAIL above)."""
     return bool(get(kind).SENDS_EMAIL)
+
+
+def batchable(kind: str) -> bool:
+    """Whether several runs of `kind` may share one message (see BATCHABLE above)."""
+    return bool(getattr(registry().get(kind), "BATCHABLE", False))
 
 
 def time_limit(kind: str) -> int:

@@ -24,6 +24,7 @@ if TYPE_CHECKING:
 NAME = "reminder"
 SENDS_EMAIL = True
 TIME_LIMIT = 60
+BATCHABLE = True  # a notification row and an audit event
 
 
 class Params(serializers.Serializer):
@@ -47,7 +48,7 @@ def execute(job: Job, job_run: JobRun) -> dict:
             context={"message": job.params.get("message", ""), "task": task, "job": job},
             idempotency_key=f"job-run:{slot}:reminder",
         )
-        if notification is not None and not _audited(job, slot):
+        if notification is not None and (_first_execution(job_run) or not _audited(job, slot)):
             audit_record(
                 action="reminder.sent",
                 target=job,
@@ -64,6 +65,12 @@ def execute(job: Job, job_run: JobRun) -> dict:
         result["task_id"] = task_id
         result["task_found"] = task is not None  # deleted since: the message still goes out
     return result
+
+
+def _first_execution(job_run: JobRun) -> bool:
+    """The slot's first attempt, run for the first time: nothing can have written its event
+    yet (no need to look: the audit table is the largest there is)."""
+    return job_run.attempt == 1 and job_run.deliveries == 1
 
 
 def _audited(job: Job, slot: int) -> bool:

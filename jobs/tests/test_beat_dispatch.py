@@ -25,7 +25,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 @pytest.fixture
 def published(monkeypatch):
     sent: list[int] = []
-    monkeypatch.setattr(dispatch, "_publish", lambda run_id, kind: sent.append(run_id) or True)
+    monkeypatch.setattr(dispatch, "_publish", lambda run_ids, kind: sent.extend(run_ids) or True)
     return sent
 
 
@@ -88,7 +88,7 @@ def test_a_database_outage_is_retried_without_stopping_beat(user, scheduler, mon
 def test_runs_the_broker_refuses_are_retried_a_second_later_not_in_a_spin(
     user, scheduler, monkeypatch
 ):
-    monkeypatch.setattr(dispatch, "_publish", lambda run_id, kind: False)
+    monkeypatch.setattr(dispatch, "_publish", lambda run_ids, kind: False)
     make_job(user, schedule=Schedule(ONCE, run_at=in_seconds(0.05)))
     time.sleep(0.1)
     scheduler.tick()  # the run is created; the broker refuses its message

@@ -22,7 +22,7 @@ pytestmark = pytest.mark.django_db
 def no_publish(monkeypatch):
     """Keep runs in the database (the worker side is tested elsewhere)."""
     sent = []
-    monkeypatch.setattr(dispatch, "_publish", lambda run_id, kind: sent.append(run_id) or True)
+    monkeypatch.setattr(dispatch, "_publish", lambda run_ids, kind: sent.extend(run_ids) or True)
     return sent
 
 
@@ -125,7 +125,7 @@ def test_retries_wait_in_the_database_until_due(user, no_publish):
 def test_broker_refusing_leaves_runs_for_the_next_tick(user, monkeypatch):
     job = make_job(user)
     run = JobRun.objects.create(job=job, trigger="manual", scheduled_for=timezone.now())
-    monkeypatch.setattr(dispatch, "_publish", lambda run_id, kind: False)
+    monkeypatch.setattr(dispatch, "_publish", lambda run_ids, kind: False)
     assert dispatch.job_runs_publish_due() == 0
     run.refresh_from_db()
     assert run.status == "queued" and run.enqueued_at is None
@@ -189,8 +189,33 @@ def test_each_run_message_carries_its_kind_s_time_limits(monkeypatch):
     from jobs.celery_tasks import run_job
 
     sent = {}
-    monkeypatch.setattr(run_job, "apply_async", lambda args, **kwargs: sent.update(kwargs))
-    assert dispatch._publish(7, "file_cleanup") is True
+    monkeypatch.setattr(
+        run_job, "apply_async", lambda args, **kwargs: sent.update(kwargs, args=args)
+    )
+    assert dispatch._publish([7], "file_cleanup") is True
     assert (sent["soft_time_limit"], sent["time_limit"], sent["queue"]) == (600, 630, "default")
-    assert dispatch._publish(8, "reminder") is True
-    assert (sent["soft_time_limit"], sent["time_limit"]) == (60, 90)
+    assert sent["args"] == (7,)  # one run: its id, as before several shared a message
+    assert dispatch._publish([8, 9, 10], "reminder") is True
+    assert (sent["soft_time_limit"], sent["time_limit"]) == (180, 270)  # for each of 3
+    assert sent["args"] == ([8, 9, 10],)
+
+
+def test_due_reminders_share_messages_and_other_kinds_go_one_each(user, settings, monkeypatch):
+    settings.JOBS_RUNS_PER_MESSAGE = 2
+    messages = []
+    monkeypatch.setattr(dispatch, "_publish", lambda ids, kind: messages.append(ids) or True)
+    reminders = [make_due(user, ago=timedelta(seconds=1)) for _ in range(3)]
+    cleanups = [
+        make_due(
+            user, ago=timedelta(seconds=1), kind="file_cleanup", params={"older_than_days": 30}
+        )
+        for _ in range(2)
+    ]
+    assert dispatch.jobs_dispatch_due() == 5
+    runs = dict(JobRun.objects.values_list("job_id", "pk"))
+    assert messages == [
+        [runs[reminders[0].pk], runs[reminders[1].pk]],
+        [runs[reminders[2].pk]],
+        [runs[cleanups[0].pk]],
+        [runs[cleanups[1].pk]],
+    ]

@@ -403,6 +403,8 @@ JOBS_DISPATCH_BATCH = env.int("JOBS_DISPATCH_BATCH", default=500)
 # beat dispatches at each job's due time; it re-reads the next due time this often, which
 # bounds how late a job made due sooner than that (created, edited) can be
 JOBS_DISPATCH_POLL_SECONDS = env.float("JOBS_DISPATCH_POLL_SECONDS", default=0.5)
+# due runs of a quick kind (reminders) one worker message carries, run one after the other
+JOBS_RUNS_PER_MESSAGE = env.int("JOBS_RUNS_PER_MESSAGE", default=20)
 # after this many failed runs in a row a job pauses itself and its owner is told
 JOBS_MAX_CONSECUTIVE_FAILURES = env.int("JOBS_MAX_CONSECUTIVE_FAILURES", default=10)
 # retry back-off: base * 2^(attempt-1) seconds (+-20 % jitter), capped
