@@ -1,6 +1,7 @@
 """Rate limits as DRF throttles, counted by django-ratelimit in the shared cache.
 
-Counting in the cache (Redis when configured) makes a limit hold across every web process.
+Counting in the cache (Redis when configured) makes a limit hold across every web process;
+on Redis every limit of a throttle is counted in one round trip (rate_counts.py).
 Rates come from settings.RATELIMITS, so operators tune them by environment.
 
 If the cache is unreachable the limits fail open (logged): a Redis outage must not turn
@@ -20,11 +21,12 @@ from typing import Any
 
 import redis
 from django.conf import settings
-from django_ratelimit.core import get_usage
 from django_redis.exceptions import ConnectionInterrupted
 from rest_framework.throttling import BaseThrottle
 
 from taskplatform.net import client_ip
+
+from .rate_counts import usages_count
 
 log = logging.getLogger(__name__)
 # what an unreachable cache raises (Redis through django-redis; the file cache: OSError);
@@ -97,23 +99,20 @@ class _RateThrottle(BaseThrottle):
         self._wait = None
         if not self.discloses_usage:
             request._request.rate_limit_undisclosed = True
+        if not getattr(settings, "RATELIMIT_ENABLE", True):
+            return True
+        checks = []
         for group, key, rate_name in self.limits:
-            rate = settings.RATELIMITS[rate_name]
-            if key in _NEEDS_EMAIL and not key(group, request):
+            value = key(group, request)
+            if key in _NEEDS_EMAIL and not value:
                 continue
-            try:
-                usage = get_usage(
-                    request._request,
-                    group=group,
-                    key=lambda g, r, key=key: key(g, request),
-                    rate=rate,
-                    increment=True,
-                )
-            except CACHE_DOWN as exc:  # the counters' store is down: fail open
-                _log_fail_open(exc)
-                return True
-            if usage is None:  # RATELIMIT_ENABLE is off
-                continue
+            checks.append((group, value, settings.RATELIMITS[rate_name]))
+        try:
+            usages = usages_count(request._request, checks)
+        except CACHE_DOWN as exc:  # the counters' store is down: fail open
+            _log_fail_open(exc)
+            return True
+        for usage in usages:
             # on the Django request, where RateLimitHeadersMiddleware finds them
             vars(request._request).setdefault("rate_limit_usages", []).append(
                 Usage(
