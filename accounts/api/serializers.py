@@ -2,9 +2,10 @@ from rest_framework import serializers
 
 from accounts.models import User
 from accounts.validators import validate_timezone
+from taskplatform.api.cached_fields import CachedFieldsMixin
 
 
-class UserSerializer(serializers.ModelSerializer):
+class UserSerializer(CachedFieldsMixin, serializers.ModelSerializer):
     email_verified = serializers.BooleanField(
         read_only=True, help_text="Whether the owner has proved the address is theirs."
     )

@@ -9,6 +9,7 @@ from rest_framework import serializers
 
 from accounts.models import normalize_email
 from files.models import StoredFile
+from taskplatform.api.cached_fields import CachedFieldsMixin
 from taskplatform.api.converters import MAX_ID
 from taskplatform.api.fields import DateTimeField, iso_utc
 from tasks.models import Priority, Task
@@ -149,7 +150,7 @@ class AttachmentSerializer(serializers.Serializer):
 
 # A file attached to a task, with the task-scoped URL everyone who sees the task may download
 # it from (context: request, task).
-class TaskAttachmentSerializer(serializers.ModelSerializer):
+class TaskAttachmentSerializer(CachedFieldsMixin, serializers.ModelSerializer):
     download_url = serializers.SerializerMethodField()
 
     class Meta:
