@@ -136,10 +136,6 @@ def notification_create(
         return None  # deactivated accounts get nothing
     if user is not None and not asked_by_job and not notification_wanted(user=user, kind=kind):
         return None
-    if idempotency_key:
-        existing = Notification.objects.filter(idempotency_key=idempotency_key).first()
-        if existing is not None:
-            return existing
     rendered = render(kind, context or {}, user=user)
     status = Status.HELD if must_hold(user=user, kind=kind) else Status.QUEUED
     suppressed = over_hourly_limit(user=user, kind=kind, now=timezone.now())
@@ -161,7 +157,8 @@ def notification_create(
     except IntegrityError:
         if idempotency_key is None:
             raise
-        # a concurrent call with the same key won the race
+        # the event was queued before (a retry, a redelivery) or is being queued now: that
+        # one stands. Inserting first saves the lookup on the usual path, where it is new.
         return Notification.objects.get(idempotency_key=idempotency_key)
     if suppressed and user is not None:
         held_back_summary_plan(user=user, now=notification.created_at)
