@@ -6,7 +6,7 @@ from django.db.models.functions import Lower
 from rest_framework.exceptions import ValidationError
 
 from taskplatform.api.converters import MAX_ID
-from taskplatform.api.filters import ChoiceInFilter, DateTimeFilter
+from taskplatform.api.filters import ChoiceInFilter, DateTimeFilter, FilterSet
 from tasks.models import Priority, Tag, Task, overdue_condition
 
 
@@ -18,7 +18,7 @@ def _user_id(value: str, request) -> int:
     return int(value)
 
 
-class TaskFilter(django_filters.FilterSet):
+class TaskFilter(FilterSet):
     search = django_filters.CharFilter(
         method="filter_search", help_text="In title and description."
     )
