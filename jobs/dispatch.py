@@ -26,7 +26,7 @@ from audit.services import audit_record
 from jobs.models import Job, JobRun
 from taskplatform import outbox
 
-from . import kinds
+from . import bulk_writes, kinds
 from .schedules import from_job, next_after
 
 log = logging.getLogger(__name__)
@@ -38,45 +38,45 @@ def jobs_dispatch_due(*, now: datetime | None = None, batch: int | None = None) 
     batch = batch or settings.JOBS_DISPATCH_BATCH
     total = 0
     while True:
-        claimed = _dispatch_batch(now, batch)
+        claimed, created = _dispatch_batch(now, batch)
         total += claimed
-        if claimed:
-            job_runs_publish_due(now=now)  # the first runs go out while the next is claimed
+        _send(created)  # committed: the first runs go out while the next batch is claimed
         if claimed < batch:
             break
-    # retries whose time came, and runs the broker refused on an earlier tick
+    # retries whose time came, and runs the broker refused on an earlier pass
     job_runs_publish_due(now=now)
     return total
 
 
 @transaction.atomic
-def _dispatch_batch(now: datetime, batch: int) -> int:
+def _dispatch_batch(now: datetime, batch: int) -> tuple[int, list[tuple[int, str]]]:
+    """Claim up to `batch` due jobs, create their runs and move them on; returns how many
+    were claimed and the new runs (id, kind), marked for publishing."""
     jobs = list(
         Job.objects.select_for_update(skip_locked=True, of=("self",))
         .filter(status=Job.Status.ACTIVE, next_run_at__lte=now)
         .select_related("crontab", "interval", "clocked")
         .order_by("next_run_at")[:batch]
     )
-    if not jobs:
-        return 0
-    runs = []
+    slots = []
     for job in jobs:
         slot = job.next_run_at
         if slot is None:  # (not due: the query asked for next_run_at <= now)
             continue
         try:
             job.next_run_at = next_after(from_job(job), ZoneInfo(job.timezone), now, anchor=slot)
-        except Exception as exc:  # e.g. a schedule row an operator broke: not everyone's tick
+        except Exception as exc:  # e.g. a schedule row an operator broke: not everyone's pass
             _set_aside(job, exc)
             continue
-        runs.append(JobRun(job=job, trigger=JobRun.Trigger.SCHEDULE, scheduled_for=slot))
+        slots.append((job.pk, slot))
         if job.next_run_at is None:
             job.status = Job.Status.COMPLETED
         job.updated_at = now
     # the unique (job, scheduled_for) constraint is the last word on "a slot runs once"
-    JobRun.objects.bulk_create(runs, ignore_conflicts=True)
-    Job.objects.bulk_update(jobs, ["next_run_at", "status", "updated_at"])
-    return len(jobs)
+    created = bulk_writes.runs_create(slots, now=now)
+    bulk_writes.jobs_write(jobs)
+    kind_of = {job.pk: job.kind for job in jobs}
+    return len(jobs), [(pk, kind_of[job_id]) for pk, job_id in created]
 
 
 def _set_aside(job: Job, exc: Exception) -> None:
@@ -114,6 +114,12 @@ def job_runs_publish_due(
         if not rows:
             return 0
         JobRun.objects.filter(pk__in=[pk for pk, _ in rows]).update(enqueued_at=now)
+    return _send(rows)
+
+
+def _send(rows: list[tuple[int, str]]) -> int:
+    """Publish runs (id, kind) marked `enqueued_at`; the marks of those the broker refused
+    are taken back, for the next pass. Returns how many went out."""
     sent = 0
     for kind, run_ids in _messages(rows):
         if not _publish(run_ids, kind):

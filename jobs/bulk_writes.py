@@ -1,0 +1,85 @@
+"""The dispatcher's two bulk statements, written out: a pass over 1,667 due jobs spent
+0.8 s of Python in bulk_update's CASE expressions and bulk_create's per-object preparation,
+and the published runs had to be read back to be sent.
+
+Both are plain SQL over a VALUES list (PostgreSQL, and SQLite from 3.35: UPDATE … FROM,
+INSERT … RETURNING), with values adapted by the connection as the ORM would.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.db import connection
+
+from jobs.models import Job, JobRun
+
+
+def _values(rows: list[tuple], width: int) -> str:
+    row = "(" + ", ".join(["%s"] * width) + ")"
+    return ", ".join([row] * len(rows))
+
+
+def _moment(value: datetime | None):
+    return connection.ops.adapt_datetimefield_value(value)
+
+
+def runs_create(slots: list[tuple[int, datetime]], *, now: datetime) -> list[tuple[int, int]]:
+    """A scheduled run for each (job id, slot), marked as handed to the broker (`enqueued_at`
+    = now: the caller publishes them next, or takes the mark back); a slot that already has
+    its run is skipped (the unique (job, scheduled_for) constraint). Returns (run id, job id)
+    of the new runs, in the order given."""
+    if not slots:
+        return []
+    q = connection.ops.quote_name
+    columns = ", ".join(
+        q(c)
+        for c in (
+            "created_at",
+            "updated_at",
+            "job_id",
+            "trigger",
+            "scheduled_for",
+            "status",
+            "attempt",
+            "enqueued_at",
+            "claimed_by",
+            "deliveries",
+            "error",
+        )
+    )
+    at = _moment(now)
+    # names from the models and placeholders only: the values travel as parameters
+    sql = (
+        f"INSERT INTO {q(JobRun._meta.db_table)} ({columns})"  # noqa: S608
+        f" SELECT %s, %s, column1, %s, column2, %s, 1, %s, '', 0, ''"
+        f" FROM (VALUES {_values(slots, 2)}) AS v WHERE 1 = 1"  # (SQLite: WHERE before ON)
+        f" ON CONFLICT DO NOTHING RETURNING id, job_id"
+    )
+    params: list = [at, at, JobRun.Trigger.SCHEDULE, JobRun.Status.QUEUED, at]
+    for job_id, slot in slots:
+        params += [job_id, _moment(slot)]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        created = {job_id: pk for pk, job_id in cursor.fetchall()}
+    return [(created[job_id], job_id) for job_id, _ in slots if job_id in created]
+
+
+def jobs_write(jobs: list[Job]) -> None:
+    """Save each job's new next_run_at, status and updated_at in one statement."""
+    if not jobs:
+        return
+    q = connection.ops.quote_name
+    table = q(Job._meta.db_table)
+    # a column of NULLs alone (every job done) has no type on PostgreSQL: name it
+    moment = "v.column2::timestamptz" if connection.vendor == "postgresql" else "v.column2"
+    sql = (  # names and placeholders only, as above
+        f"UPDATE {table} SET next_run_at = {moment}, status = v.column3,"  # noqa: S608
+        f" updated_at = v.column4 FROM (VALUES {_values(jobs, 4)}) AS v"
+        f" WHERE {table}.id = v.column1"
+    )
+    params: list = []
+    for job in jobs:
+        params += [job.pk, _moment(job.next_run_at), job.status, _moment(job.updated_at)]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
