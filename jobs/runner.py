@@ -112,6 +112,11 @@ def _execute(run: JobRun | None, run_id: int, message_id: str) -> str | None:
     except KeyError:
         return _fail(run, f'Unknown kind "{job.kind}".', retry=False)
     try:
+        if kinds.batchable(job.kind):
+            # quick and database-only: its work and its success commit together (one
+            # transaction, not two; a failure to record it undoes the work, and is retried)
+            with transaction.atomic():
+                return _succeed(run, handler.execute(job, run))
         result = handler.execute(job, run)
     except SoftTimeLimitExceeded:
         status = _fail(run, f"Time limit exceeded ({kinds.time_limit(job.kind)} s).", retry=True)
@@ -154,7 +159,7 @@ def run_lost(*, run_id: int) -> str | None:
     return _fail(run, "The worker running this was lost (killed or restarted).", retry=True)
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)  # (inside the run's own transaction: no savepoint)
 def _succeed(run: JobRun, result: Any) -> str | None:
     now = timezone.now()
     if not _finish(run, RunStatus.SUCCEEDED, now, result=result):

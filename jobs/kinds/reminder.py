@@ -41,7 +41,7 @@ def execute(job: Job, job_run: JobRun) -> dict:
     task_id = job.params.get("task_id")
     task = Task.objects.filter(pk=task_id, owner_id=job.owner_id).first() if task_id else None
     slot = job_run.first_run_id
-    with transaction.atomic():
+    with transaction.atomic(savepoint=False):  # (the runner's transaction, when it has one)
         notification = notification_create(
             user=job.owner,
             kind=Kind.REMINDER,

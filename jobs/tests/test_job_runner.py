@@ -181,8 +181,23 @@ def test_a_job_deleted_while_its_run_runs_is_left_alone(user, monkeypatch):
         raise ConnectionError("gone")
 
     monkeypatch.setattr(reminder, "execute", delete_then_fail)
+    # a handler outside the run's transaction: the delete stands, as another session's would
+    monkeypatch.setattr(kinds, "batchable", lambda kind: False)
     assert runner.run_execute(run_id=run.pk) is None
     assert not JobRun.objects.exists()
+
+
+def test_a_quick_kind_s_work_is_undone_when_its_run_fails(user, monkeypatch):
+    job = make_job(user)
+    run = queued_run(job)
+
+    def write_then_fail(job, job_run):
+        reminder.notification_create(user=job.owner, kind="reminder", context={"message": "x"})
+        raise ConnectionError("relay down")
+
+    monkeypatch.setattr(reminder, "execute", write_then_fail)
+    assert runner.run_execute(run_id=run.pk) == "retrying"
+    assert not Notification.objects.filter(kind="reminder").exists()  # the retry writes it
 
 
 def test_a_paused_job_runs_only_what_was_asked_for_by_hand(user, failing):
