@@ -34,6 +34,7 @@ from django.core.cache import cache
 from django.db import DEFAULT_DB_ALIAS, transaction
 from django.db.models import DEFERRED
 from django.utils.translation import gettext as _
+from drf_spectacular.contrib.rest_framework_simplejwt import SimpleJWTScheme
 from rest_framework_simplejwt.authentication import JWTAuthentication
 from rest_framework_simplejwt.exceptions import AuthenticationFailed, InvalidToken
 from rest_framework_simplejwt.settings import api_settings
@@ -133,3 +134,9 @@ class CachedJWTAuthentication(JWTAuthentication):
             # the password hash is deferred: checked against the database's, as simplejwt does
             return super().get_user(validated_token)  # type: ignore[return-value]
         return user
+
+
+class CachedJWTScheme(SimpleJWTScheme):
+    """The OpenAPI description of CachedJWTAuthentication: simplejwt's bearer JWT."""
+
+    target_class = "accounts.authentication.CachedJWTAuthentication"
