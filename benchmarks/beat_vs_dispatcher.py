@@ -473,7 +473,8 @@ def main() -> None:
             verdict = "" if goal is None else f"   goal ours <= {goal} s: "
             if goal is not None:
                 verdict += "OK" if ours <= goal else "MISSED"
-            print(f"{n:>7}  p99 ours / stock {ours / stock:.2f}{verdict}")
+            ratio = "0 (stock sent < 99 % in time)" if math.isinf(stock) else f"{ours / stock:.2f}"
+            print(f"{n:>7}  p99 ours / stock {ratio}{verdict}")
     if args.profile:
         print(f"beat stacks at the end and logs: {work}")
 
