@@ -117,14 +117,20 @@ def cursor_page(queryset: QuerySet, cursor: str, size: int) -> CursorPage:
     if len(rows) <= size:
         return CursorPage(rows, None)
     rows = rows[:size]
-    last = [term.field.value_to_string(rows[-1]) for term in terms]
-    nulls = [getattr(rows[-1], term.field.attname) is None for term in terms]
-    token = signing.dumps(
-        {"o": specs, "v": [None if null else v for v, null in zip(last, nulls, strict=True)]},
-        salt=_SALT,
-        compress=True,
-    )
-    return CursorPage(rows, token)
+    last = [_json(_value(rows[-1], term.field)) for term in terms]
+    return CursorPage(rows, signing.dumps({"o": specs, "v": last}, salt=_SALT, compress=True))
+
+
+def _value(row: Any, field: Field) -> Any:
+    """A column of a row: a model instance, or a dict from .values()."""
+    return row[field.attname] if isinstance(row, dict) else getattr(row, field.attname)
+
+
+def _json(value: Any) -> Any:
+    """The value as JSON holds it; the field's to_python reads it back."""
+    if value is None or isinstance(value, bool | int | float | str):
+        return value
+    return value.isoformat() if hasattr(value, "isoformat") else str(value)
 
 
 def _decode(cursor: str, terms: list[Term], specs: list[str]) -> list[Any]:

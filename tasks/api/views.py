@@ -80,7 +80,8 @@ class TaskViewSet(viewsets.ModelViewSet):
         return selectors.task_list(user=caller(self.request))
 
     def list(self, request):
-        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
+        tasks = selectors.task_list_values(user=caller(request))  # rows, not Task objects
+        page = self.paginate_queryset(self.filter_queryset(tasks))
         assert page is not None  # every list is paged (DEFAULT_PAGINATION_CLASS)
         rows = selectors.task_rows(tasks=page, viewer=caller(request))
         return self.get_paginated_response(TaskSerializer(rows, many=True).data)

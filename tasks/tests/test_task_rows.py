@@ -35,13 +35,13 @@ def test_a_row_renders_as_drf_s_own_walk_would(user, other_user):
     assert fast.data["priority"] == "medium" and fast.data["due_at"].endswith("Z")
 
 
-def test_rows_carry_sorted_tags_and_attachments_in_two_queries(user, django_assert_num_queries):
+def test_rows_carry_sorted_tags_and_attachments_in_one_query(user, django_assert_num_queries):
     tasks = [TaskFactory(owner=user) for _ in range(3)]
     tasks[0].tags.add(TagFactory(owner=user, name="b"), TagFactory(owner=user, name="A"))
     stored = StoredFileFactory(owner=user)
     tasks[2].attachments.add(stored)
     page = list(selectors.task_list(user=user).order_by("id"))
-    with django_assert_num_queries(2):
+    with django_assert_num_queries(1):
         rows = selectors.task_rows(tasks=page, viewer=user)
     assert [row["tags"] for row in rows] == [["A", "b"], [], []]
     assert rows[0]["assignee"] is None and rows[0]["attachments"] == []
@@ -89,3 +89,15 @@ def test_update_takes_none_as_a_value(user, other_user):
     services.task_update(task=task, actor=user, due_at=None, assignee=None, tags=[])
     task.refresh_from_db()
     assert task.due_at is None and task.assignee is None
+
+
+def test_plain_rows_and_tasks_give_the_same_api_rows(user, other_user, staff_user):
+    TaskFactory(owner=user, assignee=other_user, due_at=timezone.now(), description="x")
+    TaskFactory(owner=other_user, visibility="public")
+    TaskFactory(owner=other_user, assignee=user).tags.add(TagFactory(owner=other_user))
+    for viewer in (user, other_user, staff_user):
+        tasks = list(selectors.task_list(user=viewer).order_by("id"))
+        values = list(selectors.task_list_values(user=viewer).order_by("id"))
+        assert selectors.task_rows(tasks=values, viewer=viewer) == selectors.task_rows(
+            tasks=tasks, viewer=viewer
+        )
