@@ -30,6 +30,21 @@ def drain_sha256(request):
     return JsonResponse({"received": received, "sha256": digest.hexdigest()})
 
 
+def me(request):
+    """Baseline for /auth/me/: a JsonResponse of the same fields, no auth, no database."""
+    return JsonResponse(
+        {
+            "id": 1,
+            "email": "list-bench@example.com",
+            "email_verified": True,
+            "full_name": "",
+            "timezone": "UTC",
+            "is_staff": False,
+            "date_joined": "2026-01-01T00:00:00Z",
+        }
+    )
+
+
 def tasks_values(request):
     """Baseline for the task list: the same 50 rows from .values(), no auth, no serializer."""
     from tasks.models import Task
@@ -58,6 +73,7 @@ def tasks_values(request):
 urlpatterns = [
     path("bench/drain/", drain),
     path("bench/drain-sha256/", drain_sha256),
+    path("bench/me/", me),
     path("bench/tasks/", tasks_values),
     path("", include("taskplatform.urls")),
 ]

@@ -1,13 +1,16 @@
-"""Task list throughput: GET /api/v1/tasks/ against a bare .values() view, same gunicorn.
+"""The API's request path against bare Django views on the same gunicorn: /auth/me/ and /tasks/.
 
 Seeds 100,000 tasks for one user in PostgreSQL, starts gunicorn (the production
-gunicorn.conf.py, 2 sync workers) and, alternating, drives each URL with 4 client threads
-for a few seconds:
-  API       /api/v1/tasks/?page_size=50&status=todo,in_progress&ordering=due_at  (JWT)
-  baseline  a view returning the same 50 rows from .values() as JsonResponse
-Prints requests/s of both and the ratio (goal >= 0.5).
+gunicorn.conf.py, 2 sync workers; the rate limits on and counted in Redis, as in production)
+and, alternating in every round, drives each URL with 4 client threads for a few seconds:
+  /auth/me/   GET /api/v1/auth/me/  (JWT, throttle, serializer)
+              against a bare JsonResponse of the same fields (no auth, no database)
+  /tasks/     GET /api/v1/tasks/?page_size=50&status=todo,in_progress&ordering=due_at
+              against a view returning the same 50 rows from .values() as JsonResponse
+Prints requests/s of each and the ratios (goal >= 0.5 for both).
 
-    DATABASE_URL=postgres://postgres@127.0.0.1:5432/bench .venv/bin/python benchmarks/task_list.py
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/bench REDIS_URL=redis://127.0.0.1:6379/11 \
+        .venv/bin/python benchmarks/request_path.py
 """
 
 from __future__ import annotations
@@ -30,8 +33,15 @@ import time
 
 from taskplatform.testing import free_port, wait_for
 
-API = "/api/v1/tasks/?page_size=50&status=todo,in_progress&ordering=due_at"
-BASELINE = "/bench/tasks/"
+# (what is measured, the API's URL, its bare baseline)
+PAIRS = [
+    ("/auth/me/", "/api/v1/auth/me/", "/bench/me/"),
+    (
+        "/tasks/",
+        "/api/v1/tasks/?page_size=50&status=todo,in_progress&ordering=due_at",
+        "/bench/tasks/",
+    ),
+]
 
 
 def drive(port: int, path: str, token: str | None, seconds: float, clients: int) -> float:
@@ -68,10 +78,12 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=4)
     args = parser.parse_args()
     os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/bench")
-    work = Path(tempfile.mkdtemp(prefix="bench-task-list-"))
+    if not os.environ.get("REDIS_URL"):
+        sys.exit("This benchmark needs Redis (REDIS_URL=redis://127.0.0.1:6379/<a db of its own>).")
+    work = Path(tempfile.mkdtemp(prefix="bench-request-path-"))
     os.environ.update(
         {
-            "DJANGO_SETTINGS_MODULE": "benchmarks.settings",
+            "DJANGO_SETTINGS_MODULE": "benchmarks.request_path_settings",
             "VAR_DIR": str(work),
             "PYTHONPATH": str(ROOT),
             "WEB_CONCURRENCY": "2",
@@ -120,14 +132,15 @@ def main() -> None:
         ],
         cwd=ROOT,
     )
+    rates: dict[str, list[float]] = {url: [] for _, api, bare in PAIRS for url in (api, bare)}
     try:
         assert wait_for(lambda: _up(port), 30), "gunicorn did not start"
-        drive(port, API, token, 1, 2)  # warm both workers and paths
-        drive(port, BASELINE, None, 1, 2)
-        api, bare = [], []
+        for url in rates:  # warm both workers and every path
+            drive(port, url, token, 1, 2)
         for _ in range(args.rounds):
-            bare.append(drive(port, BASELINE, None, args.seconds, args.clients))
-            api.append(drive(port, API, token, args.seconds, args.clients))
+            for _, api, bare in PAIRS:
+                rates[bare].append(drive(port, bare, None, args.seconds, args.clients))
+                rates[api].append(drive(port, api, token, args.seconds, args.clients))
     finally:
         server.terminate()
         server.wait(timeout=30)
@@ -135,15 +148,18 @@ def main() -> None:
         with connection.cursor() as cursor:
             cursor.execute("DELETE FROM tasks_task")
 
-    api_rate, bare_rate = statistics.median(api), statistics.median(bare)
-    ratio = api_rate / bare_rate
     print(
-        f"tasks                {args.tasks} (one owner), PostgreSQL; gunicorn 2 sync workers, "
-        f"{args.clients} clients, {args.rounds} x {args.seconds:.0f} s (median)"
+        f"tasks  {args.tasks} (one owner), PostgreSQL + Redis; gunicorn 2 sync workers, "
+        f"{args.clients} clients, {args.rounds} x {args.seconds:.0f} s alternating (median)"
     )
-    print(f"bare .values() view  {bare_rate:8.1f} req/s")
-    print(f"GET /api/v1/tasks/   {api_rate:8.1f} req/s   (JWT, filters, count, serializer)")
-    print(f"ratio                {ratio:8.2f}   goal >= 0.5  {'OK' if ratio >= 0.5 else 'MISSED'}")
+    for name, api, bare in PAIRS:
+        api_rate, bare_rate = statistics.median(rates[api]), statistics.median(rates[bare])
+        ratio = api_rate / bare_rate
+        verdict = "OK" if ratio >= 0.5 else "MISSED"
+        print(
+            f"{name:<10} API {api_rate:7.1f} req/s   bare {bare_rate:7.1f} req/s   "
+            f"ratio {ratio:5.2f}  goal >= 0.5 {verdict}"
+        )
 
 
 def _up(port: int) -> bool:
