@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
+from contextvars import ContextVar
 from typing import Any
 
 from django.db import models
@@ -11,6 +14,24 @@ from taskplatform.context import current_client_ip, current_request_id
 from .models import AuditEvent
 
 
+# inside `audit_together`: the events recorded so far, written when it ends
+_together: ContextVar[list[AuditEvent] | None] = ContextVar("audit_together", default=None)
+
+
+@contextlib.contextmanager
+def audit_together() -> Iterator[None]:
+    """Events recorded inside are written in one INSERT when the block ends without an
+    error (use it inside the transaction that makes the changes: a worker running a whole
+    message of job runs writes two events a run, 40 rows, in one statement)."""
+    events: list[AuditEvent] = []
+    token = _together.set(events)
+    try:
+        yield
+    finally:
+        _together.reset(token)
+    AuditEvent.objects.bulk_create(events)
+
+
 def audit_record(
     *,
     actor: Any = None,
@@ -18,13 +39,14 @@ def audit_record(
     target: models.Model | None = None,
     details: dict[str, Any] | None = None,
 ) -> AuditEvent:
-    """Append an event. IP and request id come from the current request (or Celery task).
+    """Append an event (unsaved until the end of `audit_together`, inside one). IP and
+    request id come from the current request (or Celery task).
 
     `actor` is a User or None (the system, or an anonymous caller). Call it inside the
     service's transaction, so the event exists exactly when the change does.
     """
     actor = actor if getattr(actor, "is_authenticated", False) else None
-    return AuditEvent.objects.create(
+    event = AuditEvent(
         actor=actor,
         actor_email=getattr(actor, "email", "") or "",
         action=action,
@@ -34,3 +56,9 @@ def audit_record(
         ip=current_client_ip(),
         request_id=current_request_id(),
     )
+    together = _together.get()
+    if together is None:
+        event.save()
+    else:
+        together.append(event)  # saved with the others (`audit_together`)
+    return event

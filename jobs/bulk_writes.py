@@ -1,21 +1,23 @@
-"""The dispatcher's two bulk statements, written out: a pass over 1,667 due jobs spent
-0.8 s of Python in bulk_update's CASE expressions and bulk_create's per-object preparation,
-and the published runs had to be read back to be sent.
+"""Bulk statements of the dispatcher and of the together path, written out: a pass over
+1,667 due jobs spent 0.8 s of Python in bulk_update's CASE expressions and bulk_create's
+per-object preparation (and the published runs had to be read back to be sent); a message
+of 20 reminders made 40 UPDATEs to record them.
 
-Both are plain SQL over a VALUES list (PostgreSQL, and SQLite from 3.35: UPDATE … FROM,
+All are plain SQL over a VALUES list (PostgreSQL, and SQLite from 3.35: UPDATE … FROM,
 INSERT … RETURNING), with values adapted by the connection as the ORM would.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from django.db import connection
 
 from jobs.models import Job, JobRun
 
 
-def _values(rows: list[tuple], width: int) -> str:
+def _values(rows: list, width: int) -> str:
     row = "(" + ", ".join(["%s"] * width) + ")"
     return ", ".join([row] * len(rows))
 
@@ -81,5 +83,52 @@ def jobs_write(jobs: list[Job]) -> None:
     params: list = []
     for job in jobs:
         params += [job.pk, _moment(job.next_run_at), job.status, _moment(job.updated_at)]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+
+
+def runs_succeed(done: list[tuple[JobRun, Any]], *, started: datetime, now: datetime) -> None:
+    """Queued runs claimed and finished in the same transaction (jobs/run_together.py):
+    `succeeded` with their results, started at `started`, claimed by their message."""
+    if not done:
+        return
+    q = connection.ops.quote_name
+    table = q(JobRun._meta.db_table)
+    result = JobRun._meta.get_field("result")
+    sql = (  # names and placeholders only, as above
+        f"UPDATE {table} SET status = %s, started_at = %s, finished_at = %s,"  # noqa: S608
+        f" updated_at = %s, claimed_by = %s, deliveries = deliveries + 1,"
+        f" result = v.column2 FROM (VALUES {_values(done, 2)}) AS v"
+        f" WHERE {table}.id = v.column1"
+    )
+    first = done[0][0]
+    params: list = [
+        JobRun.Status.SUCCEEDED,
+        _moment(started),
+        _moment(now),
+        _moment(now),
+        first.claimed_by,
+    ]
+    for run, value in done:
+        params += [run.pk, result.get_db_prep_save(value, connection)]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+
+
+def jobs_succeeded(last_runs: dict[int, int], *, now: datetime) -> None:
+    """Jobs {id: its run that just succeeded}: failures reset, last run recorded."""
+    if not last_runs:
+        return
+    q = connection.ops.quote_name
+    table = q(Job._meta.db_table)
+    rows = list(last_runs.items())
+    sql = (  # names and placeholders only, as above
+        f"UPDATE {table} SET consecutive_failures = 0, last_run_id = v.column2,"  # noqa: S608
+        f" updated_at = %s FROM (VALUES {_values(rows, 2)}) AS v"
+        f" WHERE {table}.id = v.column1"
+    )
+    params: list = [_moment(now)]
+    for job_id, run_id in rows:
+        params += [job_id, run_id]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)

@@ -24,6 +24,8 @@ from notifications.services import notification_create
 from taskplatform import counters, liveness, outbox
 
 from . import kinds
+from .run_records import count_on_commit, run_details, run_dropped, succeeded_notify
+from .run_together import runs_execute_together
 
 log = logging.getLogger(__name__)
 RunStatus = JobRun.Status
@@ -63,6 +65,11 @@ def _execute_all(run_ids: list[int], message_id: str) -> list[str | None]:
     runs = JobRun.objects.select_related("job__owner").in_bulk(run_ids)
     statuses: list[str | None] = []
     with publishing_together():
+        together = runs_execute_together(runs, run_ids, message_id)
+        if together is not None:
+            return together
+        if len(run_ids) > 1:  # (the together attempt changed them in memory)
+            runs = JobRun.objects.select_related("job__owner").in_bulk(run_ids)
         for index, run_id in enumerate(run_ids):
             try:
                 statuses.append(_execute(runs.get(run_id), run_id, message_id))
@@ -101,7 +108,7 @@ def _execute(run: JobRun | None, run_id: int, message_id: str) -> str | None:
     if run is None:  # the job was deleted meanwhile
         return None
     job = run.job
-    if _should_not_run(job, run):
+    if run_dropped(job, run):
         JobRun.objects.filter(pk=run_id).update(
             status=RunStatus.CANCELLED, finished_at=now, updated_at=now
         )
@@ -127,14 +134,6 @@ def _execute(run: JobRun | None, run_id: int, message_id: str) -> str | None:
         log.exception("job run %s failed", run_id)
         return _fail(run, f"{exc.__class__.__name__}: {exc}", retry=True)
     return _succeed(run, result)
-
-
-def _should_not_run(job: Job, run: JobRun) -> bool:
-    """Cancelled jobs and deactivated owners run nothing; a paused job runs only what
-    someone asked for by hand (its queued scheduled runs and retries are dropped)."""
-    if job.status == Job.Status.CANCELLED or not job.owner.is_active:
-        return True
-    return job.status == Job.Status.PAUSED and run.trigger != JobRun.Trigger.MANUAL
 
 
 def _take_over(run_id: int, message_id: str, now: datetime) -> bool:
@@ -165,17 +164,10 @@ def _succeed(run: JobRun, result: Any) -> str | None:
     if not _finish(run, RunStatus.SUCCEEDED, now, result=result):
         return None
     job = run.job
-    _count_on_commit(job.kind, RunStatus.SUCCEEDED)
+    count_on_commit(job.kind, RunStatus.SUCCEEDED)
     Job.objects.filter(pk=job.pk).update(consecutive_failures=0, last_run=run, updated_at=now)
-    audit_record(action="job.run_succeeded", target=job, details=_details(run))
-    if "succeeded" in job.notify_on:
-        notification_create(
-            user=job.owner,
-            kind=NotificationKind.JOB_SUCCEEDED,
-            context={"job": job, "run": run, "summary": _summary(result)},
-            idempotency_key=f"job-run:{run.pk}:succeeded",
-            asked_by_job=True,
-        )
+    audit_record(action="job.run_succeeded", target=job, details=run_details(run))
+    succeeded_notify(job, run, result)
     return RunStatus.SUCCEEDED
 
 
@@ -192,9 +184,9 @@ def _fail(run: JobRun, error: str, *, retry: bool) -> str | None:
     error = error[:MAX_ERROR_LENGTH]
     if not _finish(run, status, now, error=error):
         return None
-    _count_on_commit(job.kind, status)
+    count_on_commit(job.kind, status)
     job.last_run = run
-    details = {**_details(run), "error": error}
+    details = {**run_details(run), "error": error}
     if retry:
         retry_run = JobRun.objects.create(
             job=job,
@@ -244,23 +236,8 @@ def _finish(run: JobRun, status: str, now: datetime, **fields: Any) -> bool:
     return updated == 1
 
 
-def _count_on_commit(kind: str, status: str) -> None:
-    # counted once the outcome is recorded (a rolled-back one is run again)
-    transaction.on_commit(lambda: counters.run_counted(kind=kind, status=status))
-
-
 def _backoff(attempt: int) -> timedelta:
     seconds = outbox.backoff(
         attempt, base=settings.JOBS_RETRY_BASE_SECONDS, cap=settings.JOBS_RETRY_MAX_SECONDS
     )
     return timedelta(seconds=seconds)
-
-
-def _details(run: JobRun) -> dict[str, Any]:
-    return {"run_id": run.pk, "trigger": run.trigger, "attempt": run.attempt}
-
-
-def _summary(result: Any) -> str:
-    if not isinstance(result, dict):
-        return ""
-    return ", ".join(f"{k}: {v}" for k, v in result.items() if isinstance(v, int | str | bool))

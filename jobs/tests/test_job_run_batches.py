@@ -10,7 +10,7 @@ from django.utils import timezone
 from audit.models import AuditEvent
 from jobs import runner
 from jobs.kinds import reminder
-from jobs.models import JobRun
+from jobs.models import Job, JobRun
 from notifications import publishing
 from notifications.models import Notification
 
@@ -60,11 +60,9 @@ def test_the_message_again_after_its_worker_died_finishes_what_it_had_not(user):
 def test_a_run_past_the_time_limit_stops_the_message_and_hands_back_the_rest(user, monkeypatch):
     ids = queued_runs(user, 3)
     JobRun.objects.filter(pk__in=ids).update(enqueued_at=timezone.now())
-    calls = []
 
     def slow_second(job, job_run):
-        calls.append(job_run.pk)
-        if len(calls) == 2:
+        if job_run.pk == ids[1]:
             raise SoftTimeLimitExceeded()
         return {}
 
@@ -73,3 +71,46 @@ def test_a_run_past_the_time_limit_stops_the_message_and_hands_back_the_rest(use
     third = JobRun.objects.get(pk=ids[2])
     assert third.status == "queued" and third.enqueued_at is None  # the dispatcher resends it
     assert "Time limit" in JobRun.objects.get(pk=ids[1]).error
+
+
+def test_a_message_of_reminders_is_recorded_with_a_few_statements_for_all(
+    user, django_assert_max_num_queries
+):
+    ids = queued_runs(user, 10)
+    # the read, the lock; each email (its hourly limit, savepoint, insert, release); then the
+    # runs, the jobs and the audit events, one statement each (one at a time: 10 a run)
+    with django_assert_max_num_queries(3 + 4 * 10 + 4):
+        assert runner.runs_execute(run_ids=ids) == ["succeeded"] * 10
+    for run in JobRun.objects.filter(pk__in=ids).select_related("job"):
+        assert run.status == "succeeded" and run.deliveries == 1
+        assert run.started_at <= run.finished_at
+        assert Notification.objects.filter(pk=run.result["notification_id"]).exists()
+        assert run.job.last_run_id == run.pk and run.job.consecutive_failures == 0
+    assert AuditEvent.objects.filter(action="job.run_succeeded").count() == 10
+    assert AuditEvent.objects.filter(action="reminder.sent").count() == 10
+
+
+def test_one_failing_run_leaves_the_others_succeeded_and_nothing_twice(user, monkeypatch):
+    ids = queued_runs(user, 3)
+    real = reminder.execute
+
+    def second_fails(job, job_run):
+        if job_run.pk == ids[1]:
+            raise ConnectionError("relay down")
+        return real(job, job_run)
+
+    monkeypatch.setattr(reminder, "execute", second_fails)
+    assert runner.runs_execute(run_ids=ids, message_id="m-1") == [
+        "succeeded",
+        "retrying",
+        "succeeded",
+    ]
+    assert Notification.objects.filter(kind="reminder").count() == 2  # the first try undone
+    assert AuditEvent.objects.filter(action="reminder.sent").count() == 2
+
+
+def test_a_cancelled_job_s_run_in_a_message_is_dropped_the_others_run(user):
+    ids = queued_runs(user, 3)
+    Job.objects.filter(runs__pk=ids[0]).update(status="cancelled")
+    assert runner.runs_execute(run_ids=ids) == ["cancelled", "succeeded", "succeeded"]
+    assert Notification.objects.filter(kind="reminder").count() == 2
