@@ -8,6 +8,7 @@ from statistics import median
 from typing import TYPE_CHECKING, Any, TypedDict
 from zoneinfo import ZoneInfo
 
+from django.contrib.auth import get_user_model
 from django.db import connection
 from django.db.models import Avg, Count, DurationField, ExpressionWrapper, F, Q, QuerySet
 from django.db.models.functions import TruncDate
@@ -82,12 +83,9 @@ TASK_FIELDS = (
     "updated_at",
 )
 PEOPLE = ("owner", "assignee")
-# task_list_values' keys: the columns above, and each person's id and summary fields
-TASK_VALUES = (
-    *TASK_FIELDS,
-    *(f"{who}_id" for who in PEOPLE),
-    *(f"{who}__{field}" for who in PEOPLE for field in USER_FIELDS),
-)
+# task_list_values' keys: the columns above and the people's ids (no join: counting a
+# page's matches then reads the task index alone)
+TASK_VALUES = (*TASK_FIELDS, *(f"{who}_id" for who in PEOPLE))
 
 
 def task_list(*, user: User) -> QuerySet[Task]:
@@ -105,8 +103,9 @@ def task_list(*, user: User) -> QuerySet[Task]:
 
 
 def task_list_values(*, user: User) -> QuerySet[Task, dict[str, Any]]:
-    """task_list as plain rows (TASK_VALUES), for pages: building a Task and two Users per
-    row took more time than the page's query; a dict per row is a tenth of that."""
+    """task_list as plain rows of the task table alone (TASK_VALUES), for pages: building a
+    Task and two Users per row took more time than the page's query; a dict per row is a
+    tenth of that. task_rows adds the people, tags and attachments."""
     return Task.objects.filter(_visible_to(user)).values(*TASK_VALUES)
 
 
@@ -121,17 +120,18 @@ def task_count(*, owner: User) -> int:
 
 
 def task_rows(*, tasks: Sequence[Task] | Sequence[dict[str, Any]], viewer: User) -> list[TaskRow]:
-    """A page of tasks as `viewer` sees them: rows of task_list_values, or tasks from
-    task_list (owner and assignee joined).
+    """A page of tasks as `viewer` sees them: rows of task_list_values, or tasks.
 
-    Tag names and attachment summaries come in one flat query whatever the page size.
+    Their people, tag names and attachment summaries come in one flat query whatever the
+    page size (_extras).
     """
     values = [row if isinstance(row, dict) else _values_of(row) for row in tasks]
-    tags, files = _tags_and_files([row["id"] for row in values])
+    people_ids = {row[f"{who}_id"] for row in values for who in PEOPLE} - {None}
+    people, tags, files = _extras([row["id"] for row in values], sorted(people_ids))
     return [
         {
             "id": row["id"],
-            "owner": _person(row, "owner", viewer),  # type: ignore[typeddict-item]
+            "owner": _person(people[row["owner_id"]], viewer),
             "title": row["title"],
             "description": row["description"],
             "status": row["status"],
@@ -139,7 +139,9 @@ def task_rows(*, tasks: Sequence[Task] | Sequence[dict[str, Any]], viewer: User)
             "due_at": row["due_at"],
             "tags": sorted(tags[row["id"]]),
             "visibility": row["visibility"],
-            "assignee": _person(row, "assignee", viewer),
+            "assignee": (
+                _person(people[row["assignee_id"]], viewer) if row["assignee_id"] else None
+            ),
             "attachments": files[row["id"]],
             "completed_at": row["completed_at"],
             "created_at": row["created_at"],
@@ -149,68 +151,63 @@ def task_rows(*, tasks: Sequence[Task] | Sequence[dict[str, Any]], viewer: User)
     ]
 
 
-def _tags_and_files(ids: list[int]) -> tuple[dict[int, list[str]], dict[int, list[FileSummary]]]:
-    """The tag names and the attachments (by file id) of the tasks `ids`, in one query.
+_TAG, _FILE, _PERSON = 0, 1, 2
 
-    Written out: one UNION ALL of two joins instead of two ORM queries (each ORM query cost
+
+def _extras(
+    ids: list[int], people_ids: list[int]
+) -> tuple[dict[int, UserSummary], dict[int, list[str]], dict[int, list[FileSummary]]]:
+    """The people (summaries with their email, by id), the tag names and the attachments
+    (by file id) of the tasks `ids`, in one query.
+
+    Written out: one UNION ALL instead of three ORM queries or joins (each ORM query cost
     more to build than to run; prefetch_related, before, also built a manager per task).
     Table names come from the models, values are parameters.
     """
+    people: dict[int, UserSummary] = {}
     tags: dict[int, list[str]] = {pk: [] for pk in ids}
     files: dict[int, list[FileSummary]] = {pk: [] for pk in ids}
     if not ids:
-        return tags, files
+        return people, tags, files
     q = connection.ops.quote_name
     tagged, tag = q(Task.tags.through._meta.db_table), q(Tag._meta.db_table)
     attached, stored = q(Task.attachments.through._meta.db_table), q(StoredFile._meta.db_table)
-    marks = ", ".join(["%s"] * len(ids))
+    users = q(get_user_model()._meta.db_table)
+    tasks, persons = ", ".join(["%s"] * len(ids)), ", ".join(["%s"] * len(people_ids))
     sql = (
-        f"SELECT t.task_id, NULL, g.name, NULL, NULL, NULL"  # noqa: S608 (names from _meta)
-        f" FROM {tagged} t JOIN {tag} g ON g.id = t.tag_id"
-        f" WHERE t.task_id IN ({marks})"
-        f" UNION ALL SELECT a.task_id, f.id, f.name, f.size, f.content_type, f.sha256"
+        f"SELECT {_TAG}, t.task_id, NULL, g.name, NULL, NULL, NULL"  # noqa: S608 (names: _meta)
+        f" FROM {tagged} t JOIN {tag} g ON g.id = t.tag_id WHERE t.task_id IN ({tasks})"
+        f" UNION ALL SELECT {_FILE}, a.task_id, f.id, f.name, f.size, f.content_type, f.sha256"
         f" FROM {attached} a JOIN {stored} f ON f.id = a.storedfile_id"
-        f" WHERE a.task_id IN ({marks}) ORDER BY 2"
+        f" WHERE a.task_id IN ({tasks})"
+        f" UNION ALL SELECT {_PERSON}, NULL, u.id, u.full_name, NULL, u.email, NULL"
+        f" FROM {users} u WHERE u.id IN ({persons})"
+        " ORDER BY 1, 3"
     )
     with connection.cursor() as cursor:
-        cursor.execute(sql, [*ids, *ids])
-        for task_id, file_id, name, size, content_type, sha256 in cursor.fetchall():
-            if file_id is None:
+        cursor.execute(sql, [*ids, *ids, *people_ids])
+        for kind, task_id, pk, name, size, text, sha256 in cursor.fetchall():
+            if kind == _TAG:
                 tags[task_id].append(name)
-            else:
+            elif kind == _FILE:
                 files[task_id].append(
-                    {
-                        "id": file_id,
-                        "name": name,
-                        "size": size,
-                        "content_type": content_type,
-                        "sha256": sha256,
-                    }
+                    {"id": pk, "name": name, "size": size, "content_type": text, "sha256": sha256}
                 )
-    return tags, files
+            else:
+                people[pk] = {"id": pk, "name": _display_name(pk, name), "email": text}
+    return people, tags, files
 
 
 def _values_of(task: Task) -> dict[str, Any]:
-    """A task from task_list as the row task_list_values would give for it."""
-    row = {name: getattr(task, name) for name in TASK_FIELDS}
-    for who in PEOPLE:
-        person = getattr(task, who)
-        row[f"{who}_id"] = person.pk if person is not None else None
-        for field in USER_FIELDS:
-            row[f"{who}__{field}"] = getattr(person, field) if person is not None else None
-    return row
+    """A task as the row task_list_values gives for it."""
+    return {name: getattr(task, name) for name in TASK_VALUES}
 
 
-def _person(row: dict[str, Any], who: str, viewer: User) -> UserSummary | None:
-    pk = row[f"{who}_id"]
-    if pk is None:
-        return None
-    shown = viewer.is_staff or pk == viewer.pk
-    return {
-        "id": pk,
-        "name": _display_name(pk, row[f"{who}__full_name"]),
-        "email": row[f"{who}__email"] if shown else None,
-    }
+def _person(person: UserSummary, viewer: User) -> UserSummary:
+    """A person as `viewer` sees them: the address only to themselves and to staff."""
+    if viewer.is_staff or person["id"] == viewer.pk:
+        return person
+    return {**person, "email": None}
 
 
 def _display_name(pk: int, full_name: str) -> str:

@@ -41,7 +41,8 @@ class CappedPaginator(Paginator):
     def count(self) -> int:
         if not isinstance(self.object_list, QuerySet):
             return len(self.object_list)
-        matches = self.object_list.order_by()[: COUNT_CAP + 1].count()
+        # the primary keys alone, unordered: the matches' index suffices to count them
+        matches = self.object_list.order_by().values("pk")[: COUNT_CAP + 1].count()
         if matches > COUNT_CAP:
             self.count_exact = False
             return COUNT_CAP
