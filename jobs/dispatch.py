@@ -56,6 +56,7 @@ def _dispatch_batch(now: datetime, batch: int) -> tuple[int, list[tuple[int, str
         Job.objects.select_for_update(skip_locked=True, of=("self",))
         .filter(status=Job.Status.ACTIVE, next_run_at__lte=now)
         .select_related("crontab", "interval", "clocked")
+        .defer("name", "params", "notify_on")  # (JSON decoded for nothing)
         .order_by("next_run_at")[:batch]
     )
     slots = []
