@@ -103,9 +103,17 @@ class User:
         self.session.headers["Authorization"] = f"Bearer {response.json()['access']}"
         return self
 
-    def reminder(self, message: str, *, in_seconds: float, retry: bool = True) -> int | None:
-        """A one-off reminder job; returns its id (None if the platform answered 503)."""
-        run_at = (datetime.now(UTC) + timedelta(seconds=in_seconds)).isoformat()
+    def reminder(
+        self,
+        message: str,
+        *,
+        in_seconds: float = 0,
+        at: datetime | None = None,
+        retry: bool = True,
+    ) -> int | None:
+        """A one-off reminder job due `at` (else in `in_seconds`); returns its id (None if
+        the platform answered 503)."""
+        run_at = (at or datetime.now(UTC) + timedelta(seconds=in_seconds)).isoformat()
         body = {
             "name": message[:100],
             "kind": "reminder",
