@@ -213,3 +213,32 @@ def test_no_temporary_files_are_left_behind(user_client, settings, tmp_path):
     upload(user_client, b"abc")
     upload(user_client, b"abc", sha256="0" * 64)
     assert list((tmp_path / "tmp").iterdir()) == []
+
+
+def _body_with_file(content: bytes, boundary: str, ending: str) -> bytes:
+    head = f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="a.bin"\r\n\r\n'
+    return head.encode() + content + ending.encode()
+
+
+@pytest.mark.parametrize("straddle", [1, 5, 10])
+def test_a_closing_delimiter_split_between_reads_is_seen(user_client, straddle):
+    # the body is read 1 MiB at a time: put the closing delimiter across that boundary
+    boundary, read = "b0und", 1024 * 1024
+    head_length = len(_body_with_file(b"", boundary, ""))
+    content = b"x" * (2 * read - head_length - straddle)
+    body = _body_with_file(content, boundary, f"\r\n--{boundary}--\r\n")
+    response = user_client.generic(
+        "POST", URL, body, content_type=f"multipart/form-data; boundary={boundary}"
+    )
+    assert response.status_code == 201, response.content
+    assert response.json()["sha256"] == hashlib.sha256(content).hexdigest()
+
+
+def test_a_body_cut_short_after_a_large_file_part_is_a_400(user_client, media):
+    body = _body_with_file(b"x" * (3 * 1024 * 1024 // 2), "b0und", "\r\n--b0und\r\n")
+    response = user_client.generic(
+        "POST", URL, body, content_type="multipart/form-data; boundary=b0und"
+    )
+    error(response, 400, "malformed_request")
+    assert not StoredFile.objects.exists()
+    assert stored_blobs(media) == []
