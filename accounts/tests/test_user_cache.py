@@ -96,3 +96,28 @@ def test_forgetting_while_the_cache_is_down_does_not_fail_the_change(user_client
             user=user_client.user, actor=user_client.user, full_name="Still Saved"
         )
     assert type(user_client.user).objects.get(pk=user_client.user.pk).full_name == "Still Saved"
+
+
+def test_a_verified_token_still_expires(user):
+    import time
+    from datetime import timedelta
+
+    from rest_framework.test import APIClient
+    from rest_framework_simplejwt.tokens import AccessToken
+
+    token = AccessToken.for_user(user)
+    token.set_exp(lifetime=timedelta(seconds=1))
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
+    assert client.get(ME).status_code == 200  # verified, and remembered
+    time.sleep(1.1)
+    assert client.get(ME).status_code == 401
+
+
+def test_new_token_settings_forget_the_verified_tokens(user_client, settings):
+    from accounts.authentication import _verified
+
+    assert user_client.get(ME).status_code == 200
+    assert _verified
+    settings.SIMPLE_JWT = {**settings.SIMPLE_JWT, "SIGNING_KEY": "another-key-" + "x" * 40}
+    assert not _verified
