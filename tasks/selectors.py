@@ -131,7 +131,7 @@ def task_rows(*, tasks: Sequence[Task] | Sequence[dict[str, Any]], viewer: User)
     return [
         {
             "id": row["id"],
-            "owner": _person(people[row["owner_id"]], viewer),
+            "owner": _person(_someone(people, row["owner_id"]), viewer),
             "title": row["title"],
             "description": row["description"],
             "status": row["status"],
@@ -140,7 +140,9 @@ def task_rows(*, tasks: Sequence[Task] | Sequence[dict[str, Any]], viewer: User)
             "tags": sorted(tags[row["id"]]),
             "visibility": row["visibility"],
             "assignee": (
-                _person(people[row["assignee_id"]], viewer) if row["assignee_id"] else None
+                _person(_someone(people, row["assignee_id"]), viewer)
+                if row["assignee_id"]
+                else None
             ),
             "attachments": files[row["id"]],
             "completed_at": row["completed_at"],
@@ -201,6 +203,11 @@ def _extras(
 def _values_of(task: Task) -> dict[str, Any]:
     """A task as the row task_list_values gives for it."""
     return {name: getattr(task, name) for name in TASK_VALUES}
+
+
+def _someone(people: dict[int, UserSummary], pk: int) -> UserSummary:
+    """The person `pk`; one deleted since the page was read shows as a name without address."""
+    return people.get(pk) or {"id": pk, "name": _display_name(pk, ""), "email": None}
 
 
 def _person(person: UserSummary, viewer: User) -> UserSummary:

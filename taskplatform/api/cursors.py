@@ -106,7 +106,7 @@ class CursorPage:
 
 def cursor_page(queryset: QuerySet, cursor: str, size: int) -> CursorPage:
     """The `size` rows after `cursor` ("" for the first page) and the cursor after them."""
-    terms = _terms(queryset)
+    terms = _terms(queryset) if isinstance(queryset, QuerySet) else None
     if terms is None:
         raise ValidationError({"cursor": ["This list can't be walked with a cursor."]})
     specs = [term.spec for term in terms]
