@@ -94,6 +94,9 @@ class ReadAheadPage(Page):
     def next_page_number(self) -> int:
         return self.number + 1
 
+    def previous_page_number(self) -> int:
+        return self.number - 1  # Django's checks it against a page count the cap may cut
+
 
 class PageNumberPagination(pagination.PageNumberPagination):
     """`?page=1&page_size=20`, at most 100 a page; or `?cursor=`."""

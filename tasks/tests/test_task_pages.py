@@ -76,6 +76,13 @@ def test_past_the_cap_the_count_is_the_cap_and_inexact(user_client, tasks, cap_o
     assert user_client.get(URL, {"page_size": 2, "page": 5}).status_code == 404
 
 
+def test_pages_far_past_the_cap_link_both_ways(user_client, user, cap_of_five):
+    TaskFactory.create_batch(12, owner=user)
+    body = _get(user_client, page_size=2, page=5)  # the capped count has 3 pages
+    assert (body["count"], body["count_exact"], len(body["results"])) == (5, False, 2)
+    assert "page=6" in body["next"] and "page=4" in body["previous"]
+
+
 def test_a_page_past_what_a_database_can_skip_is_a_404(user_client, tasks):
     response = user_client.get(URL, {"page": 10**19})
     assert response.status_code == 404 and response.json()["error"]["code"] == "not_found"
