@@ -1,12 +1,14 @@
 """Beat with the jobs dispatcher inside: due jobs become runs at their due time, not at the
 next tick.
 
-Beat's own loop asks the scheduler how long to sleep; this scheduler answers "until the next
-job is due" (one indexed query: the earliest `next_run_at` of an active job, or
-`scheduled_for` of a run waiting for its message — a retry), so a job due at 09:00:00.000 is
-claimed and its run handed to the broker a few milliseconds after, in this process. The
-answer is looked up again every JOBS_DISPATCH_POLL_SECONDS, which bounds how late a job
-created or rescheduled to fall due sooner than that can be.
+Beat's own loop asks the scheduler how long to sleep; this scheduler answers "until there is
+dispatching to do" (two indexed lookups: JOBS_DISPATCH_LEAD_SECONDS before the earliest
+`next_run_at` of an active job, or the `scheduled_for` of a run waiting for its message).
+Jobs are claimed and their runs written that little ahead of their slot — 1,667 jobs due
+at one minute take ~0.4 s to claim — and at the slot itself only the messages are left to
+send: a run due at 09:00:00.000 reaches the broker a few milliseconds after, from this
+process. The answer is looked up again every JOBS_DISPATCH_POLL_SECONDS, which bounds how
+late a job created or rescheduled to fall due sooner than that can be.
 
 Two beats at once (a mistake, or a restart overlapping) both dispatch: the claims
 (`SELECT … FOR UPDATE SKIP LOCKED`) share the work and the unique slot keeps each run
@@ -46,8 +48,9 @@ class DispatchingScheduler(HeartbeatScheduler):
         due = now >= self._due_at
         if due or time.monotonic() - self._looked_at >= poll:
             try:
-                dispatched = dispatch.jobs_dispatch_due() if due else 0
-                next_due = dispatch.next_due()
+                lead = settings.JOBS_DISPATCH_LEAD_SECONDS
+                dispatched = dispatch.jobs_dispatch_due(lead=lead) if due else 0
+                next_due = dispatch.next_due(lead=lead)
             except Exception:  # the database is down, say: beat's other work goes on
                 log.exception("jobs dispatcher failed; trying again in 1 s")
                 close_old_connections()

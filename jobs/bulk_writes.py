@@ -27,10 +27,11 @@ def _moment(value: datetime | None):
 
 
 def runs_create(slots: list[tuple[int, datetime]], *, now: datetime) -> list[tuple[int, int]]:
-    """A scheduled run for each (job id, slot), marked as handed to the broker (`enqueued_at`
-    = now: the caller publishes them next, or takes the mark back); a slot that already has
-    its run is skipped (the unique (job, scheduled_for) constraint). Returns (run id, job id)
-    of the new runs, in the order given."""
+    """A scheduled run for each (job id, slot); a slot that already has its run is skipped
+    (the unique (job, scheduled_for) constraint). A run whose slot has come is marked as
+    handed to the broker (`enqueued_at` = now): the caller publishes it next, or takes the
+    mark back; one due later waits unmarked for its time (job_runs_publish_due). Returns
+    (run id, job id) of the new runs marked, in the order given."""
     if not slots:
         return []
     q = connection.ops.quote_name
@@ -54,17 +55,18 @@ def runs_create(slots: list[tuple[int, datetime]], *, now: datetime) -> list[tup
     # names from the models and placeholders only: the values travel as parameters
     sql = (
         f"INSERT INTO {q(JobRun._meta.db_table)} ({columns})"  # noqa: S608
-        f" SELECT %s, %s, column1, %s, column2, %s, 1, %s, '', 0, ''"
+        f" SELECT %s, %s, column1, %s, column2, %s, 1,"
+        f" CASE WHEN column2 <= %s THEN %s END, '', 0, ''"
         f" FROM (VALUES {_values(slots, 2)}) AS v WHERE 1 = 1"  # (SQLite: WHERE before ON)
-        f" ON CONFLICT DO NOTHING RETURNING id, job_id"
+        f" ON CONFLICT DO NOTHING RETURNING id, job_id, enqueued_at"
     )
-    params: list = [at, at, JobRun.Trigger.SCHEDULE, JobRun.Status.QUEUED, at]
+    params: list = [at, at, JobRun.Trigger.SCHEDULE, JobRun.Status.QUEUED, at, at]
     for job_id, slot in slots:
         params += [job_id, _moment(slot)]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-        created = {job_id: pk for pk, job_id in cursor.fetchall()}
-    return [(created[job_id], job_id) for job_id, _ in slots if job_id in created]
+        marked = {job_id: pk for pk, job_id, enqueued in cursor.fetchall() if enqueued}
+    return [(marked[job_id], job_id) for job_id, _ in slots if job_id in marked]
 
 
 def jobs_write(jobs: list[Job]) -> None:

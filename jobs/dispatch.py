@@ -15,7 +15,7 @@ runner nor the Celery tasks (the sweeper, jobs/sweeper.py, joins the two).
 from __future__ import annotations
 
 import logging
-from datetime import datetime
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -32,29 +32,38 @@ from .schedules import from_job, next_after
 log = logging.getLogger(__name__)
 
 
-def jobs_dispatch_due(*, now: datetime | None = None, batch: int | None = None) -> int:
-    """Create runs for every job due at `now`; returns how many jobs were dispatched."""
+def jobs_dispatch_due(
+    *, now: datetime | None = None, batch: int | None = None, lead: float = 0
+) -> int:
+    """Create runs for every job due at `now`, or within `lead` seconds after it (beat
+    prepares a slot's runs before its time, so that at the time only their messages are
+    left to send); returns how many jobs were dispatched. Runs due by `now` are published;
+    the rest wait for their time in the database, like retries."""
     now = now or timezone.now()
+    horizon = now + timedelta(seconds=lead)
     batch = batch or settings.JOBS_DISPATCH_BATCH
     total = 0
     while True:
-        claimed, created = _dispatch_batch(now, batch)
+        claimed, created = _dispatch_batch(now, horizon, batch)
         total += claimed
         _send(created)  # committed: the first runs go out while the next batch is claimed
         if claimed < batch:
             break
-    # retries whose time came, and runs the broker refused on an earlier pass
+    # retries whose time came, runs prepared ahead, runs the broker refused on a past pass
     job_runs_publish_due(now=now)
     return total
 
 
 @transaction.atomic
-def _dispatch_batch(now: datetime, batch: int) -> tuple[int, list[tuple[int, str]]]:
-    """Claim up to `batch` due jobs, create their runs and move them on; returns how many
-    were claimed and the new runs (id, kind), marked for publishing."""
+def _dispatch_batch(
+    now: datetime, horizon: datetime, batch: int
+) -> tuple[int, list[tuple[int, str]]]:
+    """Claim up to `batch` jobs due by `horizon`, create their runs and move them on;
+    returns how many were claimed and the new runs due by `now` (id, kind), marked for
+    publishing."""
     jobs = list(
         Job.objects.select_for_update(skip_locked=True, of=("self",))
-        .filter(status=Job.Status.ACTIVE, next_run_at__lte=now)
+        .filter(status=Job.Status.ACTIVE, next_run_at__lte=horizon)
         .select_related("crontab", "interval", "clocked")
         .defer("name", "params", "notify_on")  # (JSON decoded for nothing)
         .order_by("next_run_at")[:batch]
@@ -70,7 +79,7 @@ def _dispatch_batch(now: datetime, batch: int) -> tuple[int, list[tuple[int, str
         try:
             key = (from_job(job), job.timezone, slot)
             if key not in nexts:
-                nexts[key] = next_after(key[0], ZoneInfo(job.timezone), now, anchor=slot)
+                nexts[key] = next_after(key[0], ZoneInfo(job.timezone), horizon, anchor=slot)
             job.next_run_at = nexts[key]
         except Exception as exc:  # e.g. a schedule row an operator broke: not everyone's pass
             _set_aside(job, exc)
@@ -155,14 +164,15 @@ def _messages(rows: list[tuple[int, str]]) -> list[tuple[str, list[int]]]:
     return messages
 
 
-def next_due() -> datetime | None:
-    """When the dispatcher next has work: the earliest due active job, or the earliest
-    queued run still waiting for its message (a retry, a run the broker refused). Two
-    index-only lookups (job_due_idx, jobrun_unsent_idx)."""
+def next_due(*, lead: float = 0) -> datetime | None:
+    """When the dispatcher next has work: `lead` seconds before the earliest due active job,
+    or the earliest queued run still waiting for its message (prepared ahead, a retry, a
+    run the broker refused). Two index-only lookups (job_due_idx, jobrun_unsent_idx)."""
     job = Job.objects.filter(status=Job.Status.ACTIVE, next_run_at__isnull=False)
     run = JobRun.objects.filter(status=JobRun.Status.QUEUED, enqueued_at__isnull=True)
+    job_due = job.order_by("next_run_at").values_list("next_run_at", flat=True).first()
     times = [
-        job.order_by("next_run_at").values_list("next_run_at", flat=True).first(),
+        job_due - timedelta(seconds=lead) if job_due else None,
         run.order_by("scheduled_for").values_list("scheduled_for", flat=True).first(),
     ]
     return min((t for t in times if t is not None), default=None)

@@ -47,6 +47,8 @@ def test_beat_sleeps_until_the_job_is_due_then_dispatches_it_at_once(user, sched
     wait = scheduler.tick()
     assert 0.2 < wait <= 0.4  # until the due time, not a second's tick
     assert not published
+    # the run is written ahead (JOBS_DISPATCH_LEAD_SECONDS): at its time only the message
+    assert JobRun.objects.filter(job=job, enqueued_at__isnull=True).count() == 1
     time.sleep(wait)
     scheduler.tick()
     run = JobRun.objects.get(job=job)

@@ -219,3 +219,15 @@ def test_due_reminders_share_messages_and_other_kinds_go_one_each(user, settings
         [runs[cleanups[0].pk]],
         [runs[cleanups[1].pk]],
     ]
+
+
+def test_runs_prepared_ahead_wait_unsent_until_their_time(user, no_publish):
+    job = make_job(user, schedule=Schedule(ONCE, run_at=in_seconds(30)))
+    assert dispatch.jobs_dispatch_due(lead=60) == 1
+    run = JobRun.objects.get(job=job)
+    assert run.enqueued_at is None and no_publish == []  # written, not sent
+    job.refresh_from_db()
+    assert job.status == Job.Status.COMPLETED and job.next_run_at is None
+    assert dispatch.next_due(lead=60) == run.scheduled_for  # beat wakes then
+    assert dispatch.job_runs_publish_due(now=in_seconds(31)) == 1
+    assert no_publish == [run.pk]
