@@ -13,7 +13,6 @@ from taskplatform.context import current_client_ip, current_request_id
 
 from .models import AuditEvent
 
-
 # inside `audit_together`: the events recorded so far, written when it ends
 _together: ContextVar[list[AuditEvent] | None] = ContextVar("audit_together", default=None)
 
