@@ -30,7 +30,6 @@ decoding and verifying took a fifth of an authenticated request's own time.
 from __future__ import annotations
 
 import logging
-import time
 from typing import Any
 
 from django.conf import settings
@@ -48,6 +47,7 @@ from rest_framework_simplejwt.tokens import Token
 from rest_framework_simplejwt.utils import aware_utcnow
 
 from taskplatform.api.throttling import CACHE_DOWN
+from taskplatform.logging import WarnEvery
 
 from .models import User
 
@@ -58,8 +58,6 @@ _CACHED = tuple(f.attname for f in User._meta.concrete_fields if f.attname != "p
 _TOMBSTONE = "forgotten"
 # longer than a request takes between reading the row and adding it to the cache
 TOMBSTONE_SECONDS = 10
-_LOG_EVERY_SECONDS = 10.0
-_last_logged = 0.0
 # raw access token -> its verified Token, per process; emptied when full (a few MB at most)
 _verified: dict[bytes, Token] = {}
 _VERIFIED_MAX = 10_000
@@ -69,13 +67,7 @@ def _key(user_id: Any) -> str:
     return f"accounts:auth-user:{user_id}"
 
 
-def _log_cache_down(exc: Exception) -> None:
-    """One warning per process every few seconds, not one per request of an outage."""
-    global _last_logged
-    now = time.monotonic()
-    if now - _last_logged >= _LOG_EVERY_SECONDS:
-        _last_logged = now
-        log.warning("user cache unreachable, reading users from the database (%s)", exc)
+_log_cache_down = WarnEvery(log, "user cache unreachable, reading users from the database (%s)")
 
 
 def _from_row(row: dict[str, Any]) -> User:

@@ -47,10 +47,10 @@ import os
 import shutil
 import signal
 import subprocess
-import tempfile
 import time
 from datetime import UTC, datetime, timedelta
 
+from benchmarks.harness import bench_setup
 from taskplatform.testing import wait_for
 
 STOCK_QUEUE = "bench-stock"
@@ -413,23 +413,11 @@ def main() -> None:
     if args.probe:
         probe(args.probe, args.broker, Path(args.out), Path(args.ready))
         return
-    os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/bench_disp")
-    os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/9")
-    if not os.environ["DATABASE_URL"].startswith("postgres"):
-        sys.exit("This benchmark needs PostgreSQL (DATABASE_URL=postgres://...).")
-    work = Path(tempfile.mkdtemp(prefix="bench-beat-"))
-    os.environ.update(
-        {
-            "DJANGO_SETTINGS_MODULE": "benchmarks.settings",
-            "VAR_DIR": str(work),
-            "PYTHONPATH": str(ROOT),
-            "LOG_LEVEL": "WARNING",
-        }
+    work = bench_setup(
+        prefix="bench-beat-",
+        database="bench_disp",
+        redis_db=9,
     )
-    subprocess.run([sys.executable, "manage.py", "migrate", "-v0"], cwd=ROOT, check=True)
-    import django
-
-    django.setup()
     from django.conf import settings
     from django.utils import timezone
     from django_celery_beat.models import PeriodicTask, PeriodicTasks

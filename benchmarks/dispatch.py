@@ -32,9 +32,9 @@ import os
 import shutil
 import signal
 import subprocess
-import tempfile
 from datetime import datetime, timedelta
 
+from benchmarks.harness import bench_setup
 from taskplatform.testing import wait_for
 
 
@@ -190,26 +190,14 @@ def main() -> None:
     parser.add_argument("--due", type=int, default=1_000)
     parser.add_argument("--only", help="run one scenario: baseline, scale or scale-100")
     args = parser.parse_args()
-    os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/bench")
-    os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/14")
-    if not os.environ["DATABASE_URL"].startswith("postgres"):
-        sys.exit("This benchmark needs PostgreSQL (DATABASE_URL=postgres://...).")
-    work = Path(tempfile.mkdtemp(prefix="bench-dispatch-"))
-    os.environ.update(
-        {
-            "DJANGO_SETTINGS_MODULE": "benchmarks.settings",
-            "VAR_DIR": str(work),
-            "PYTHONPATH": str(ROOT),
-            "LOG_LEVEL": "WARNING",
-            # the owners are sent far more than an hour's limit of reminders: send them all,
-            # as before the limit existed, so figures stay comparable
-            "NOTIFICATIONS_PER_USER_PER_HOUR": "0",
-        }
+    work = bench_setup(
+        prefix="bench-dispatch-",
+        database="bench",
+        redis_db=14,
+        # the owners are sent far more than an hour's limit of reminders: send them all,
+        # as before the limit existed, so figures stay comparable
+        NOTIFICATIONS_PER_USER_PER_HOUR="0",
     )
-    subprocess.run([sys.executable, "manage.py", "migrate", "-v0"], cwd=ROOT, check=True)
-    import django
-
-    django.setup()
     import redis
     from django.utils import timezone
     from django_celery_beat.models import PeriodicTask, PeriodicTasks
@@ -217,9 +205,8 @@ def main() -> None:
     from accounts.models import User
 
     redis.Redis.from_url(os.environ["REDIS_URL"]).flushdb()
-    # only the dispatcher ticks during the measurement
-    PeriodicTask.objects.exclude(task="jobs.dispatch").update(enabled=False)
-    PeriodicTask.objects.filter(task="jobs.dispatch").update(enabled=True)
+    # nothing but the dispatcher (in beat) during the measurement
+    PeriodicTask.objects.update(enabled=False)
     PeriodicTasks.update_changed()
     owners = [
         User.objects.get_or_create(

@@ -39,13 +39,13 @@ import shutil
 import signal
 import statistics
 import subprocess
-import tempfile
 import time
 from datetime import timedelta
 
 import redis
 from celery import shared_task
 
+from benchmarks.harness import bench_setup
 from taskplatform.testing import wait_for
 
 COUNTER, DONE_AT = "bench:noop:count", "bench:noop:done-at"
@@ -172,26 +172,14 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=2, help="rounds of each (2)")
     parser.add_argument("--concurrency", type=int, default=2, help="worker processes (2)")
     args = parser.parse_args()
-    os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/bench_disp")
-    os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/9")
-    if not os.environ["DATABASE_URL"].startswith("postgres"):
-        sys.exit("This benchmark needs PostgreSQL (DATABASE_URL=postgres://...).")
-    work = Path(tempfile.mkdtemp(prefix="bench-runs-"))
-    os.environ.update(
-        {
-            "DJANGO_SETTINGS_MODULE": "benchmarks.settings",
-            "VAR_DIR": str(work),
-            "PYTHONPATH": str(ROOT),
-            "LOG_LEVEL": "WARNING",
-            "EMAIL_BACKEND": "django.core.mail.backends.dummy.EmailBackend",
-            # one owner gets N / 100 reminders a round: send them all (dispatch.py does too)
-            "NOTIFICATIONS_PER_USER_PER_HOUR": "0",
-        }
+    work = bench_setup(
+        prefix="bench-runs-",
+        database="bench_disp",
+        redis_db=9,
+        EMAIL_BACKEND="django.core.mail.backends.dummy.EmailBackend",
+        # one owner gets N / 100 reminders a round: send them all (dispatch.py does too)
+        NOTIFICATIONS_PER_USER_PER_HOUR="0",
     )
-    subprocess.run([sys.executable, "manage.py", "migrate", "-v0"], cwd=ROOT, check=True)
-    import django
-
-    django.setup()
     from django.db import connection
     from django.utils import timezone
 

@@ -1,8 +1,9 @@
-"""Logging filter that stamps every record with the current request id."""
+"""Logging filters (the request id on every record, quiet ticks) and WarnEvery."""
 
 from __future__ import annotations
 
 import logging
+import time
 
 from .context import current_request_id
 
@@ -46,3 +47,18 @@ class NotAnOutageFilter(logging.Filter):
 
     def filter(self, record: logging.LogRecord) -> bool:
         return getattr(record, "status_code", None) != 503
+
+
+class WarnEvery:
+    """A warning logged at most once every `seconds` by a process: one line per outage of a
+    shared service (the cache), not one per request during it. Call it with the error."""
+
+    def __init__(self, logger: logging.Logger, message: str, seconds: float = 10.0) -> None:
+        self.logger, self.message, self.seconds = logger, message, seconds
+        self.last = float("-inf")
+
+    def __call__(self, exc: Exception) -> None:
+        now = time.monotonic()
+        if now - self.last >= self.seconds:
+            self.last = now
+            self.logger.warning(self.message, exc)

@@ -15,7 +15,6 @@ not tell a guesser how many attempts are left, so they send Retry-After on a 429
 from __future__ import annotations
 
 import logging
-import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,6 +23,7 @@ from django.conf import settings
 from django_redis.exceptions import ConnectionInterrupted
 from rest_framework.throttling import BaseThrottle
 
+from taskplatform.logging import WarnEvery
 from taskplatform.net import client_ip
 
 from .rate_counts import usages_count
@@ -32,17 +32,7 @@ log = logging.getLogger(__name__)
 # what an unreachable cache raises (Redis through django-redis; the file cache: OSError);
 # anything else, a wrong rate in the settings say, is a bug and is not hidden
 CACHE_DOWN = (ConnectionInterrupted, redis.RedisError, OSError)
-_LOG_EVERY_SECONDS = 10.0
-_last_logged = 0.0
-
-
-def _log_fail_open(exc: Exception) -> None:
-    """One warning per process every few seconds, not one per request of an outage."""
-    global _last_logged
-    now = time.monotonic()
-    if now - _last_logged >= _LOG_EVERY_SECONDS:
-        _last_logged = now
-        log.warning("rate limits not enforced: the cache is unreachable (%s)", exc)
+_log_fail_open = WarnEvery(log, "rate limits not enforced: the cache is unreachable (%s)")
 
 
 def _ip_key(group, request) -> str:

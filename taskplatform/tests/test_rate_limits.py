@@ -228,7 +228,7 @@ def test_limits_fail_open_when_the_cache_is_down(user_client, settings, monkeypa
             "OPTIONS": {"SOCKET_CONNECT_TIMEOUT": 1, "SOCKET_TIMEOUT": 1},
         }
     }
-    monkeypatch.setattr(throttling, "_last_logged", 0.0)
+    monkeypatch.setattr(throttling._log_fail_open, "last", float("-inf"))
     with caplog.at_level("WARNING", logger="taskplatform.api.throttling"):
         for _ in range(3):
             response = user_client.get("/api/v1/tasks/")
