@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "jobs",
     "notifications",
     "digests",
+    "meetings",
     "operations",
 ]
 

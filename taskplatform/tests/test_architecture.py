@@ -18,7 +18,7 @@ from functools import cache
 import grimp
 import pytest
 
-APPS = ("accounts", "audit", "files", "jobs", "notifications", "operations", "tasks")
+APPS = ("accounts", "audit", "files", "jobs", "meetings", "notifications", "operations", "tasks")
 PACKAGES = (*APPS, "taskplatform")
 # test tooling, not the application
 NOT_CHECKED = ("tests", "migrations", "testing")

@@ -1,0 +1,58 @@
+"""Meeting reads: what a user may see, what is coming, who is double-booked."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from django.db.models import Exists, OuterRef, Q, QuerySet
+
+from .models import Meeting, Participant
+
+if TYPE_CHECKING:
+    from accounts.models import User
+
+
+def meeting_list(*, user: User) -> QuerySet[Meeting]:
+    """Meetings the user organizes or is invited to."""
+    invited = Participant.objects.filter(meeting=OuterRef("pk"), user=user)
+    return Meeting.objects.filter(Q(organizer=user) | Exists(invited))
+
+
+def meetings_upcoming(*, user: User, now: datetime) -> QuerySet[Meeting]:
+    """The user's scheduled meetings not over yet, soonest first (declined ones left out)."""
+    declined = Participant.objects.filter(
+        meeting=OuterRef("pk"), user=user, response=Participant.Response.DECLINED
+    )
+    return (
+        meeting_list(user=user)
+        .filter(status=Meeting.Status.SCHEDULED, ends_at__gt=now)
+        .exclude(Exists(declined))
+        .order_by("starts_at", "id")
+    )
+
+
+def meeting_conflicts(*, meeting: Meeting) -> dict[int, list[Meeting]]:
+    """For each participant who hasn't declined: their other scheduled meetings (not
+    declined either) that overlap this one, by user id. Empty when nobody is double-booked."""
+    people = list(
+        meeting.participants.exclude(response=Participant.Response.DECLINED).values_list(
+            "user_id", flat=True
+        )
+    )
+    overlapping = (
+        Participant.objects.filter(
+            user_id__in=people,
+            meeting__status=Meeting.Status.SCHEDULED,
+            meeting__starts_at__lt=meeting.ends_at,
+            meeting__ends_at__gt=meeting.starts_at,
+        )
+        .exclude(meeting=meeting)
+        .exclude(response=Participant.Response.DECLINED)
+        .select_related("meeting")
+        .order_by("meeting__starts_at", "meeting_id")
+    )
+    conflicts: dict[int, list[Meeting]] = {}
+    for participant in overlapping:
+        conflicts.setdefault(participant.user_id, []).append(participant.meeting)
+    return conflicts
