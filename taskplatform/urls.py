@@ -18,6 +18,7 @@ api_v1 = [
     path("audit-events/", include("audit.api.urls")),
     path("files/", include("files.api.urls")),
     path("jobs/", include("jobs.api.urls")),
+    path("meetings/", include("meetings.api.urls")),
     path("notifications/", include("notifications.api.urls")),
     path("tasks/", include("tasks.api.urls")),
 ]

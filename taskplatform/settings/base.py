@@ -202,6 +202,8 @@ SPECTACULAR_SETTINGS = {
         "NotificationStatusEnum": "notifications.models.Notification.Status",
         "JobStatusEnum": "jobs.models.Job.Status",
         "JobRunStatusEnum": "jobs.models.JobRun.Status",
+        "MeetingStatusEnum": "meetings.models.Meeting.Status",
+        "MeetingTypeEnum": "meetings.models.Meeting.Type",
     },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
