@@ -86,3 +86,16 @@ class Participant(TimestampedModel):
 
     def __str__(self) -> str:
         return f"{self.user} → {self.meeting} ({self.response})"
+
+
+class FeedToken(TimestampedModel):
+    """The secret in a user's calendar feed address (`/calendar/<secret>.ics`): whoever has
+    the address reads the user's meetings, so it can be replaced (the old one stops)."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="meeting_feed"
+    )
+    secret = models.CharField(max_length=64, unique=True)
+
+    def __str__(self) -> str:
+        return f"calendar feed of {self.user}"

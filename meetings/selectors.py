@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 
 from .models import Meeting, Participant
 
@@ -56,3 +56,18 @@ def meeting_conflicts(*, meeting: Meeting) -> dict[int, list[Meeting]]:
     for participant in overlapping:
         conflicts.setdefault(participant.user_id, []).append(participant.meeting)
     return conflicts
+
+
+FEED_PAST = timedelta(days=30)
+
+
+def meetings_feed(*, user: User, now: datetime) -> QuerySet[Meeting]:
+    """What the user's calendar feed holds: their meetings from 30 days ago on, cancelled ones
+    included (marked so: calendar apps then remove them)."""
+    return (
+        meeting_list(user=user)
+        .filter(ends_at__gt=now - FEED_PAST)
+        .select_related("organizer")
+        .prefetch_related(Prefetch("participants", Participant.objects.select_related("user")))
+        .order_by("starts_at", "id")
+    )

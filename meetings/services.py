@@ -6,6 +6,7 @@ SEQUENCE, for the invitations and updates to come); a new time asks everyone aga
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -19,7 +20,7 @@ from audit.services import audit_record
 from taskplatform.exceptions import ApplicationError
 from taskplatform.timezones import zone_check
 
-from .models import Meeting, Participant
+from .models import FeedToken, Meeting, Participant
 
 if TYPE_CHECKING:
     from accounts.models import User
@@ -273,3 +274,21 @@ def meeting_respond(
         actor=user, action="meeting.responded", target=meeting, details={"response": response}
     )
     return participant
+
+
+def feed_token(*, user: User) -> FeedToken:
+    """The user's calendar feed secret, made on first use."""
+    token, _ = FeedToken.objects.get_or_create(
+        user=user, defaults={"secret": secrets.token_urlsafe(32)}
+    )
+    return token
+
+
+@transaction.atomic
+def feed_token_rotate(*, user: User) -> FeedToken:
+    """A new secret: the old feed address stops working at once."""
+    token = feed_token(user=user)
+    token.secret = secrets.token_urlsafe(32)
+    token.save(update_fields=["secret", "updated_at"])
+    audit_record(actor=user, action="meeting.feed_rotated", target=token)
+    return token

@@ -96,3 +96,7 @@ class MeetingDetailSerializer(MeetingSerializer):
             str(user_id): [m.pk for m in meetings]
             for user_id, meetings in meeting_conflicts(meeting=meeting).items()
         }
+
+
+class FeedSerializer(serializers.Serializer):
+    url = serializers.URLField(read_only=True)

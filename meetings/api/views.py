@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.db.models import Prefetch
+from django.urls import reverse
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema
 from rest_framework import status, viewsets
@@ -14,6 +15,7 @@ from meetings.models import Meeting, Participant
 from taskplatform.api.caller import caller
 
 from .serializers import (
+    FeedSerializer,
     MeetingDetailSerializer,
     MeetingSerializer,
     MeetingUpdateSerializer,
@@ -83,6 +85,23 @@ class MeetingViewSet(viewsets.GenericViewSet):
         meeting = self.get_object()
         services.meeting_respond(meeting=meeting, user=caller(request), **form.validated_data)
         return self._out(meeting)
+
+    @extend_schema(request=None, responses={200: FeedSerializer})
+    @action(detail=False, methods=["get"])
+    def feed(self, request):
+        """Your calendar feed's address (iCalendar, for calendar apps: no sign-in needed, so
+        keep it to yourself; `feed/rotate/` replaces it)."""
+        return self._feed(request, services.feed_token(user=caller(request)))
+
+    @extend_schema(request=None, responses={200: FeedSerializer})
+    @action(detail=False, methods=["post"], url_path="feed/rotate")
+    def feed_rotate(self, request):
+        """A new feed address; the old one stops working."""
+        return self._feed(request, services.feed_token_rotate(user=caller(request)))
+
+    def _feed(self, request, token) -> Response:
+        path = reverse("calendar-feed", kwargs={"secret": token.secret})
+        return Response({"url": request.build_absolute_uri(path)})
 
     @extend_schema(responses={200: MeetingSerializer(many=True)})
     @action(detail=False, methods=["get"])
