@@ -17,6 +17,8 @@ from django.core.validators import URLValidator
 from django.db import transaction
 
 from audit.services import audit_record
+from notifications.kinds import Kind
+from notifications.services import notification_create
 from taskplatform.exceptions import ApplicationError
 from taskplatform.timezones import zone_check
 
@@ -293,3 +295,32 @@ def feed_token_rotate(*, user: User) -> FeedToken:
     token.save(update_fields=["secret", "updated_at"])
     audit_record(actor=user, action="meeting.feed_rotated", target=token)
     return token
+
+
+REMIND_WINDOW_SECONDS = 600
+
+
+@transaction.atomic
+def meeting_remind(*, meeting: Meeting, actor: User, now: datetime) -> int:
+    """The organizer reminds everyone who hasn't declined, now, by email; returns how many
+    were queued. Asking again within 10 minutes mails nobody twice."""
+    _organizer_only(meeting, actor)
+    if meeting.ends_at <= now:
+        raise ApplicationError("This meeting is over.", code="conflict")
+    window = int(now.timestamp()) // REMIND_WINDOW_SECONDS
+    people = (
+        meeting.participants.exclude(user=actor)
+        .exclude(response=Participant.Response.DECLINED)
+        .select_related("user")
+    )
+    queued = 0
+    for participant in people:
+        notification = notification_create(
+            user=participant.user,
+            kind=Kind.MEETING_REMINDER,
+            context={"meeting": meeting, "organizer_email": meeting.organizer.email},
+            idempotency_key=f"meeting:{meeting.pk}:remind:{window}:{participant.user_id}",
+        )
+        queued += notification is not None
+    audit_record(actor=actor, action="meeting.reminded", target=meeting, details={"queued": queued})
+    return queued

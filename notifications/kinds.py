@@ -12,6 +12,7 @@ class Kind(models.TextChoices):
     JOB_FAILED = "job_failed", "Job failed"
     JOB_PAUSED = "job_paused", "Job paused after failures"
     REMINDER = "reminder", "Reminder"
+    MEETING_REMINDER = "meeting_reminder", "Meeting reminder"
     TASK_DUE_SOON = "task_due_soon", "Task due soon"
     TASK_ASSIGNED = "task_assigned", "Task assigned"
     DAILY_DIGEST = "daily_digest", "Daily digest"

@@ -100,3 +100,9 @@ class MeetingDetailSerializer(MeetingSerializer):
 
 class FeedSerializer(serializers.Serializer):
     url = serializers.URLField(read_only=True)
+
+
+class RemindedSerializer(serializers.Serializer):
+    queued = serializers.IntegerField(
+        read_only=True, help_text="Participants emailed (or already, in these 10 minutes)."
+    )

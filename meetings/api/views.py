@@ -20,6 +20,7 @@ from .serializers import (
     MeetingSerializer,
     MeetingUpdateSerializer,
     MeetingWriteSerializer,
+    RemindedSerializer,
     RespondSerializer,
 )
 
@@ -76,6 +77,16 @@ class MeetingViewSet(viewsets.GenericViewSet):
     def cancel(self, request, pk=None):
         meeting = services.meeting_cancel(meeting=self.get_object(), actor=caller(request))
         return self._out(meeting)
+
+    @extend_schema(request=None, responses={200: RemindedSerializer})
+    @action(detail=True, methods=["post"])
+    def remind(self, request, pk=None):
+        """The organizer emails everyone who hasn't declined a reminder, now (once in any
+        10 minutes)."""
+        queued = services.meeting_remind(
+            meeting=self.get_object(), actor=caller(request), now=timezone.now()
+        )
+        return Response({"queued": queued})
 
     @extend_schema(request=RespondSerializer, responses={200: MeetingDetailSerializer})
     @action(detail=True, methods=["post"])

@@ -130,3 +130,25 @@ def test_the_list_costs_the_same_for_one_meeting_or_many(user_client, other_user
             URL, body(title=f"m{n}", participant_emails=[other_user.email]), format="json"
         )
     assert queries() == one <= 6
+
+
+def test_remind_emails_everyone_who_has_not_declined_once_in_ten_minutes(
+    user_client, other_client, user, other_user
+):
+    from accounts.tests.factories import UserFactory
+    from notifications.models import Notification
+
+    third = UserFactory.create()
+    meeting = user_client.post(
+        URL, body(participant_emails=[other_user.email, third.email]), format="json"
+    ).json()
+    url = f"{URL}{meeting['id']}/remind/"
+    other_client.post(f"{URL}{meeting['id']}/respond/", {"response": "declined"}, format="json")
+    assert other_client.post(url).status_code == 403  # only the organizer
+    assert user_client.post(url).json() == {"queued": 1}
+    assert user_client.post(url).json() == {"queued": 1}  # the same one: not mailed again
+    sent = Notification.objects.filter(kind="meeting_reminder")
+    assert list(sent.values_list("user_id", flat=True)) == [third.pk]
+    assert "Planning" in sent.get().subject
+    user_client.post(f"{URL}{meeting['id']}/cancel/")
+    assert user_client.post(url).status_code == 409

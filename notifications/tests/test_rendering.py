@@ -50,6 +50,16 @@ CONTEXTS = {
     },
     Kind.JOB_PAUSED: {"job": {"name": "Weekly cleanup"}, "error": "disk <full>", "failures": 10},
     Kind.REMINDER: {"message": "Call the bank <today>", "task": TASK},
+    Kind.MEETING_REMINDER: {
+        "meeting": {
+            "title": "Planning <Q1>",
+            "starts_at": datetime(2026, 12, 1, 9, tzinfo=UTC),
+            "ends_at": datetime(2026, 12, 1, 10, tzinfo=UTC),
+            "location": "Room 4",
+            "url": "https://meet.example.com/q1",
+        },
+        "organizer_email": "ada@example.com",
+    },
     Kind.TASK_DUE_SOON: {"task": TASK},
     Kind.TASK_ASSIGNED: {"task": TASK, "assigned_by_name": "Boss"},
     Kind.DAILY_DIGEST: {  # its content: digests/tests
