@@ -18,11 +18,15 @@ keeps running (its heartbeat shows it alive).
 
 from __future__ import annotations
 
+import functools
+import importlib
 import logging
 import time
+from types import ModuleType
 
 from django.conf import settings
 from django.db import close_old_connections
+from django.utils import timezone
 
 from taskplatform.beat import HeartbeatScheduler
 
@@ -30,6 +34,13 @@ from . import dispatch
 
 log = logging.getLogger(__name__)
 RETRY_SECONDS = 1.0
+
+
+@functools.cache
+def _sources() -> list[ModuleType]:
+    """Other work due at exact times (BEAT_DUE_SOURCES: modules with `due_next()` and
+    `due_run(now=)`, e.g. meetings.reminders), woken for the same way as jobs."""
+    return [importlib.import_module(name) for name in settings.BEAT_DUE_SOURCES]
 
 
 class DispatchingScheduler(HeartbeatScheduler):
@@ -50,7 +61,11 @@ class DispatchingScheduler(HeartbeatScheduler):
             try:
                 lead = settings.JOBS_DISPATCH_LEAD_SECONDS
                 dispatched = dispatch.jobs_dispatch_due(lead=lead) if due else 0
-                next_due = dispatch.next_due(lead=lead)
+                times = [dispatch.next_due(lead=lead)]
+                for source in _sources():
+                    dispatched += source.due_run(now=timezone.now()) if due else 0
+                    times.append(source.due_next())
+                next_due = min((t for t in times if t is not None), default=None)
             except Exception:  # the database is down, say: beat's other work goes on
                 log.exception("jobs dispatcher failed; trying again in 1 s")
                 close_old_connections()

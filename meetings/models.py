@@ -99,3 +99,25 @@ class FeedToken(TimestampedModel):
 
     def __str__(self) -> str:
         return f"calendar feed of {self.user}"
+
+
+class Reminder(TimestampedModel):
+    """One reminder email due to one participant (meetings/reminders.py plans them; beat's
+    dispatcher sends them at `due_at`)."""
+
+    participant = models.ForeignKey(Participant, on_delete=models.CASCADE, related_name="reminders")
+    minutes = models.PositiveIntegerField()  # before the start
+    due_at = models.DateTimeField()
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["due_at", "id"]
+        indexes = [
+            # the dispatcher's question: which reminders are due?
+            models.Index(
+                fields=["due_at"], condition=models.Q(sent_at__isnull=True), name="reminder_due_idx"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.participant.user} {self.minutes} min before {self.participant.meeting}"

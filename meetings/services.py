@@ -23,6 +23,7 @@ from taskplatform.exceptions import ApplicationError
 from taskplatform.timezones import zone_check
 
 from .models import FeedToken, Meeting, Participant
+from .reminders import reminders_plan
 
 if TYPE_CHECKING:
     from accounts.models import User
@@ -172,6 +173,7 @@ def meeting_create(
             *(Participant(meeting=meeting, user=u, reminder_minutes=reminders) for u in others),
         ]
     )
+    reminders_plan(meeting=meeting)
     audit_record(
         actor=organizer,
         action="meeting.created",
@@ -230,6 +232,7 @@ def meeting_update(
     if any(name in TIME_FIELDS for name in changed):
         meeting.participants.exclude(user=actor).update(response=Participant.Response.NEEDS_ACTION)
     meeting.save()
+    reminders_plan(meeting=meeting)
     audit_record(
         actor=actor,
         action="meeting.updated",
@@ -246,6 +249,7 @@ def meeting_cancel(*, meeting: Meeting, actor: User | None) -> Meeting:
     meeting.status = Meeting.Status.CANCELLED
     meeting.sequence += 1
     meeting.save(update_fields=["status", "sequence", "updated_at"])
+    reminders_plan(meeting=meeting)
     audit_record(actor=actor, action="meeting.cancelled", target=meeting)
     return meeting
 
@@ -273,6 +277,7 @@ def meeting_respond(
         participant.reminder_minutes = reminders_checked(reminder_minutes)
         fields.append("reminder_minutes")
     participant.save(update_fields=fields)
+    reminders_plan(meeting=meeting)
     audit_record(
         actor=user, action="meeting.responded", target=meeting, details={"response": response}
     )

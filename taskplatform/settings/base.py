@@ -409,6 +409,8 @@ JOBS_DISPATCH_POLL_SECONDS = env.float("JOBS_DISPATCH_POLL_SECONDS", default=0.5
 # beat claims jobs this long before their time and writes their runs, so that at the time
 # only the messages are left to send (1,667 jobs due together take ~0.4 s to claim)
 JOBS_DISPATCH_LEAD_SECONDS = env.float("JOBS_DISPATCH_LEAD_SECONDS", default=1.0)
+# other work beat's dispatcher sends at its exact time (modules with due_next / due_run)
+BEAT_DUE_SOURCES = ["meetings.reminders"]
 # due runs of a quick kind (reminders) one worker message carries, run one after the other
 JOBS_RUNS_PER_MESSAGE = env.int("JOBS_RUNS_PER_MESSAGE", default=20)
 # after this many failed runs in a row a job pauses itself and its owner is told
