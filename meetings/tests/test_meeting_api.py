@@ -152,3 +152,32 @@ def test_remind_emails_everyone_who_has_not_declined_once_in_ten_minutes(
     assert "Planning" in sent.get().subject
     user_client.post(f"{URL}{meeting['id']}/cancel/")
     assert user_client.post(url).status_code == 409
+
+
+def test_staff_see_only_their_own_meetings_and_strangers_are_401(
+    user_client, staff_client, api_client
+):
+    meeting = user_client.post(URL, body(), format="json").json()
+    assert staff_client.get(f"{URL}{meeting['id']}/").status_code == 404  # no staff override
+    assert staff_client.get(URL).json()["count"] == 0
+    for path in (URL, f"{URL}upcoming/", f"{URL}feed/", f"{URL}{meeting['id']}/"):
+        answer = api_client.get(path)
+        assert answer.status_code == 401 and "error" in answer.json()
+
+
+def test_malformed_bodies_are_400s_in_the_envelope(user_client):
+    meeting = user_client.post(URL, body(), format="json").json()
+    for url, payload in [
+        (URL, ["not", "an", "object"]),
+        (URL, body(participant_emails="a@example.com")),
+        (f"{URL}{meeting['id']}/respond/", {"response": "maybe"}),
+        (f"{URL}{meeting['id']}/respond/", {"response": "accepted", "reminder_minutes": [1e9]}),
+    ]:
+        answer = user_client.post(url, payload, format="json")
+        assert answer.status_code == 400 and answer.json()["error"]["code"] == "validation_error"
+    assert (
+        user_client.patch(f"{URL}{meeting['id']}/", {"organizer_id": 9}, format="json").json()[
+            "sequence"
+        ]
+        == 0
+    )  # unknown fields are ignored by the input, nothing changes
