@@ -51,9 +51,10 @@ def runs_execute(*, run_ids: list[int], message_id: str = "") -> list[str | None
     sweeper, and runs the ones not started yet. With the lock held, a live execution has
     them, and this delivery does nothing.
 
-    The runs (with job and owner) are read in one query; each is claimed as it starts, so its
-    `started_at` is true and the sweeper's clock starts then. The emails they queue are
-    handed to the senders together at the end.
+    The runs (with job and owner) are read in one query. Several runs of a quick kind go
+    together first, in one transaction (jobs/run_together.py); otherwise, or when that can't
+    be, each is claimed as it starts, so its `started_at` is true and the sweeper's clock
+    starts then. The emails they queue are handed to the senders together at the end.
     """
     if not message_id:
         return _execute_all(run_ids, "")
