@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
-from django.contrib.auth import authenticate
+from django.contrib.auth import authenticate, login, logout
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
@@ -114,18 +114,42 @@ def _register_existing(user: User) -> None:
     )
 
 
-def user_login(*, email: str, password: str, request: HttpRequest | None = None) -> dict[str, Any]:
-    """Tokens for valid credentials. Failures say the same whether or not the email exists."""
+def _credentials_checked(email: str, password: str, request: HttpRequest | None) -> User:
+    """The account for valid credentials. Failures say the same whether or not it exists."""
     user = authenticate(request, email=normalize_email(email), password=password)
     if user is None:
         audit_record(action="user.login_failed", details={"email": normalize_email(email)[:254]})
         raise ApplicationError(INVALID_CREDENTIALS, code="invalid_credentials")
+    return user
+
+
+def user_login(*, email: str, password: str, request: HttpRequest | None = None) -> dict[str, Any]:
+    """Tokens for valid credentials (the API's sign-in)."""
+    user = _credentials_checked(email, password, request)
     with transaction.atomic():
         tokens = _issue_tokens(user)
         user.last_login = timezone.now()
         user.save(update_fields=["last_login"])
         audit_record(actor=user, action="user.login", target=user)
     return tokens
+
+
+def user_session_login(*, request: HttpRequest, email: str, password: str) -> User:
+    """Sign in to the web app: Django's session for `request` (a new session key, the
+    login stamped by Django's user_logged_in), audited like the API's sign-in."""
+    user = _credentials_checked(email, password, request)
+    with transaction.atomic():
+        login(request, user)
+        audit_record(actor=user, action="user.login", target=user, details={"via": "web"})
+    return user
+
+
+def user_session_logout(*, request: HttpRequest) -> None:
+    """Sign out of the web app: the session is flushed (its CSRF token rotated)."""
+    user = request.user
+    logout(request)
+    if isinstance(user, User):
+        audit_record(actor=user, action="user.logout", target=user, details={"via": "web"})
 
 
 @transaction.atomic

@@ -1,6 +1,7 @@
 from anymail.webhooks.sendgrid import SendGridTrackingWebhookView
 from django.contrib import admin
 from django.urls import include, path
+from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView
 
 from . import health
@@ -33,6 +34,9 @@ urlpatterns = [
     path("api/docs/", SwaggerView.as_view(url_name="schema"), name="swagger-ui"),
     path("api/redoc/", RedocView.as_view(url_name="schema"), name="redoc"),
     path("admin/", admin.site.urls),
+    # the web app for end users (server-rendered pages + htmx)
+    path("app/", include("web.urls")),
+    path("", RedirectView.as_view(pattern_name="web:home"), name="root"),
     # /verify-email/ and /reset-password/: the pages the account emails link to
     path("", include("accounts.urls")),
     # /unsubscribe/ and /email-preferences/: the pages the emails' footer links open

@@ -15,6 +15,7 @@ from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
 from django.db import InterfaceError, OperationalError, connections
 from django.http import Http404, JsonResponse, UnreadablePostError
+from django.shortcuts import render
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework_simplejwt.exceptions import InvalidToken, TokenError
@@ -183,16 +184,28 @@ def _json(code: str, message: str, status_code: int) -> JsonResponse:
     return JsonResponse(envelope(code, message), status=status_code)
 
 
+# the web app's pages answer errors with a page, not the API's envelope
+WEB_PREFIX = "/app/"
+
+
+def _answer(request, code: str, message: str, status_code: int, heading: str):
+    if request.path.startswith(WEB_PREFIX):
+        context = {"heading": heading, "message": message}
+        return render(request, "web/error.html", context, status=status_code)
+    return _json(code, message, status_code)
+
+
 def bad_request(request, exception=None):
-    return _json("bad_request", "The request was rejected.", 400)
+    return _answer(request, "bad_request", "The request was rejected.", 400, "Bad request")
 
 
 def permission_denied(request, exception=None):
-    return _json("permission_denied", "You do not have permission to do this.", 403)
+    message = "You do not have permission to do this."
+    return _answer(request, "permission_denied", message, 403, "Not allowed")
 
 
 def page_not_found(request, exception=None):
-    return _json("not_found", "Not found.", 404)
+    return _answer(request, "not_found", "Not found.", 404, "Not found")
 
 
 def server_error(request):

@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "digests",
     "meetings",
     "operations",
+    "web",
 ]
 
 MIDDLEWARE = [
@@ -84,6 +85,10 @@ WSGI_APPLICATION = "taskplatform.wsgi.application"
 AUTH_USER_MODEL = "accounts.User"
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# the web app's sign-in page (the admin has its own)
+LOGIN_URL = "web:login"
+LOGIN_REDIRECT_URL = "web:home"
+
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
@@ -94,6 +99,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "web.context.site",
             ],
         },
     },
@@ -456,7 +462,7 @@ CONTENT_SECURITY_POLICY = {
     },
 }
 CONTENT_SECURITY_POLICY_PAGES: dict[str, Any] = {
-    "URL_PREFIXES": ["/admin/", "/api/docs/", "/api/redoc/"],
+    "URL_PREFIXES": ["/admin/", "/api/docs/", "/api/redoc/", "/app/"],
     "DIRECTIVES": {
         "default-src": ["'self'"],
         "script-src": ["'self'"],

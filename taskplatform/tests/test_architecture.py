@@ -18,7 +18,17 @@ from functools import cache
 import grimp
 import pytest
 
-APPS = ("accounts", "audit", "files", "jobs", "meetings", "notifications", "operations", "tasks")
+APPS = (
+    "accounts",
+    "audit",
+    "files",
+    "jobs",
+    "meetings",
+    "notifications",
+    "operations",
+    "tasks",
+    "web",
+)
 PACKAGES = (*APPS, "taskplatform")
 # test tooling, not the application
 NOT_CHECKED = ("tests", "migrations", "testing")
