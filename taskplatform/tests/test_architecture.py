@@ -9,6 +9,8 @@
    kind declares its `Params` with `rest_framework.serializers` — used there as a library of
    declarative JSON validators (the same messages as every other field error, and the params
    documented in the OpenAPI schema), not as HTTP: nothing of requests, views or responses.
+3. The web app (`web`, server-rendered pages) never imports DRF or an `api` package: it is
+   a second front end on the same services, not a client of the first.
 """
 
 from __future__ import annotations
@@ -198,6 +200,18 @@ def test_domain_code_never_imports_the_http_layer():
                     if not _validation_library(module, statement)
                 ]
     assert not found, "domain code importing DRF or an api package:\n" + "\n".join(found)
+
+
+def test_the_web_app_uses_services_not_the_api():
+    """The web pages call the same services and selectors as the API, never the API's
+    views or serializers, and don't use DRF at all."""
+    g = graph()
+    found = []
+    for module in sorted(m for m in g.modules if _ours(m) and m.split(".")[0] == "web"):
+        for imported in sorted(g.find_modules_directly_imported_by(module)):
+            if _is_http(imported):
+                found += _imports(module, imported)
+    assert not found, "the web app importing DRF or an api package:\n" + "\n".join(found)
 
 
 @pytest.mark.parametrize(
