@@ -35,6 +35,7 @@ class Command(BaseCommand):
             self.stdout.write(self.style.SUCCESS(f"Created the admin account {email}."))
         where = f" (password in {credentials})" if credentials.exists() else ""
         self.stdout.write(
+            f"Web app:  {url}/app/  — sign up, or sign in with the details below\n"
             f"Admin:    {url}/admin/  — log in with the details below{where}\n"
             f"API docs: {url}/api/docs/"
         )
