@@ -1,7 +1,8 @@
 """Meeting use cases: the organizer creates, changes and cancels; participants answer.
 
 Every change a participant must hear about raises the meeting's `sequence` (iCalendar's
-SEQUENCE, for the invitations and updates to come); a new time asks everyone again.
+SEQUENCE) and mails them an update; a new time asks everyone again. Invitations, updates and
+cancellations are queued in the same transaction (meetings/invitations.py).
 """
 
 from __future__ import annotations
@@ -22,6 +23,8 @@ from notifications.services import notification_create
 from taskplatform.exceptions import ApplicationError
 from taskplatform.timezones import zone_check
 
+from .calendar import CANCEL, REQUEST
+from .invitations import invitations_after_update, invitations_queue
 from .models import FeedToken, Meeting, Participant
 from .reminders import reminders_plan
 
@@ -174,6 +177,7 @@ def meeting_create(
         ]
     )
     reminders_plan(meeting=meeting)
+    invitations_queue(meeting=meeting, user_ids=[u.pk for u in others], method=REQUEST)
     audit_record(
         actor=organizer,
         action="meeting.created",
@@ -227,12 +231,14 @@ def meeting_update(
         )
     if not (changed or added or removed):
         return meeting
-    if any(name in NOTIFIED_FIELDS for name in changed) or added or removed:
+    notified = any(name in NOTIFIED_FIELDS for name in changed)
+    if notified or added or removed:
         meeting.sequence += 1
     if any(name in TIME_FIELDS for name in changed):
         meeting.participants.exclude(user=actor).update(response=Participant.Response.NEEDS_ACTION)
     meeting.save()
     reminders_plan(meeting=meeting)
+    invitations_after_update(meeting=meeting, notified=notified, added=added, removed=removed)
     audit_record(
         actor=actor,
         action="meeting.updated",
@@ -250,6 +256,10 @@ def meeting_cancel(*, meeting: Meeting, actor: User | None) -> Meeting:
     meeting.sequence += 1
     meeting.save(update_fields=["status", "sequence", "updated_at"])
     reminders_plan(meeting=meeting)
+    # everyone, those who declined too: their calendar may still hold it
+    invitations_queue(
+        meeting=meeting, user_ids=meeting.participants.values("user_id"), method=CANCEL
+    )
     audit_record(actor=actor, action="meeting.cancelled", target=meeting)
     return meeting
 

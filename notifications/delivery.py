@@ -2,6 +2,12 @@
 
 A worker process keeps one backend connection open and reuses it for every message it
 sends, reconnecting once when the server has dropped it.
+
+Attachments are built when the message is, by a builder an app registers for a kind
+(`register_attachments`, from its `ready()`, as context loaders are): notifications never
+import the apps whose mails they send. A builder reads the row (`notification.context`
+holds what the app stored) and raises ContextGone when what the mail was about is gone;
+the sender then records the row as not sent, as it does for a context that can't be loaded.
 """
 
 from __future__ import annotations
@@ -10,6 +16,8 @@ import logging
 import re
 import smtplib
 import socket
+from collections.abc import Callable
+from dataclasses import dataclass
 from email.utils import make_msgid
 from typing import TYPE_CHECKING
 
@@ -59,6 +67,28 @@ def close_connection() -> None:
 _UNSUBSCRIBE_LINK = re.compile(re.escape(UNSUBSCRIBE_PATH) + r"\?token=([A-Za-z0-9_\-:.]+)")
 
 
+@dataclass(frozen=True)
+class Attachment:
+    filename: str
+    content: bytes
+    # may carry parameters, e.g. "text/calendar; method=REQUEST" (iTIP wants the method there)
+    mimetype: str
+
+
+# kind -> builder(notification) -> [Attachment, ...] (raising ContextGone); apps register
+# theirs in ready()
+_attachment_builders: dict[str, Callable[[Notification], list[Attachment]]] = {}
+
+
+def register_attachments(kind: str, builder: Callable[[Notification], list[Attachment]]) -> None:
+    _attachment_builders[kind] = builder
+
+
+def attachments_for(notification: Notification) -> list[Attachment]:
+    builder = _attachment_builders.get(notification.kind)
+    return builder(notification) if builder else []
+
+
 def build_message(notification: Notification) -> EmailMultiAlternatives:
     headers = {
         "Message-ID": notification.provider_message_id
@@ -74,6 +104,8 @@ def build_message(notification: Notification) -> EmailMultiAlternatives:
     )
     if notification.body_html:
         message.attach_alternative(notification.body_html, "text/html")
+    for attachment in attachments_for(notification):
+        message.attach(attachment.filename, attachment.content, attachment.mimetype)
     return message
 
 

@@ -13,6 +13,8 @@ class Kind(models.TextChoices):
     JOB_PAUSED = "job_paused", "Job paused after failures"
     REMINDER = "reminder", "Reminder"
     MEETING_REMINDER = "meeting_reminder", "Meeting reminder"
+    MEETING_INVITATION = "meeting_invitation", "Meeting invitation or update"
+    MEETING_CANCELLED = "meeting_cancelled", "Meeting cancelled"
     TASK_DUE_SOON = "task_due_soon", "Task due soon"
     TASK_ASSIGNED = "task_assigned", "Task assigned"
     DAILY_DIGEST = "daily_digest", "Daily digest"

@@ -60,6 +60,25 @@ CONTEXTS = {
         },
         "organizer_email": "ada@example.com",
     },
+    Kind.MEETING_INVITATION: {
+        "meeting": {
+            "title": "Planning <Q1>",
+            "description": "Bring the numbers & the plan",
+            "starts_at": datetime(2026, 12, 1, 9, tzinfo=UTC),
+            "ends_at": datetime(2026, 12, 1, 10, tzinfo=UTC),
+            "location": "Room 4",
+            "url": "https://meet.example.com/q1",
+        },
+        "organizer_email": "ada@example.com",
+        "organizer_name": "Ada",
+        "update": True,
+    },
+    Kind.MEETING_CANCELLED: {
+        "meeting": {"title": "Planning <Q1>", "starts_at": datetime(2026, 12, 1, 9, tzinfo=UTC)},
+        "organizer_email": "ada@example.com",
+        "organizer_name": "Ada",
+        "removed": False,
+    },
     Kind.TASK_DUE_SOON: {"task": TASK},
     Kind.TASK_ASSIGNED: {"task": TASK, "assigned_by_name": "Boss"},
     Kind.DAILY_DIGEST: {  # its content: digests/tests
