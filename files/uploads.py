@@ -20,7 +20,6 @@ from django.conf import settings
 from django.core.files import File
 from django.core.files.uploadedfile import TemporaryUploadedFile
 from django.http import HttpRequest
-from rest_framework.exceptions import ParseError, UnsupportedMediaType
 from streaming_form_data import StreamingFormDataParser
 from streaming_form_data.parser import ParseFailedException, parse_content_boundary
 from streaming_form_data.targets import BaseTarget
@@ -38,6 +37,11 @@ MAX_FIELD_BYTES = 1024
 
 class UploadTooLarge(Exception):
     pass
+
+
+def _malformed(message: str) -> ApplicationError:
+    # ApplicationError, not DRF's ParseError: the web app reads uploads here too, without DRF
+    return ApplicationError(message, code="malformed_request")
 
 
 def _too_large_error() -> ApplicationError:
@@ -140,6 +144,8 @@ class ReceivedUpload:
     sha256: str
     head: bytes
     expected_sha256: str | None
+    # the name the client sent, as sent: "" is a browser's form with no file chosen
+    filename: str | None = None
 
     def close(self) -> None:
         """Delete the temporary file (a no-op once storage has moved it away)."""
@@ -175,21 +181,24 @@ def _boundary(content_type: str) -> bytes:
     try:
         return parse_content_boundary({"Content-Type": content_type})
     except (ParseFailedException, ValueError) as exc:
-        raise ParseError(f"Malformed multipart body: {exc}.") from None
+        raise _malformed(f"Malformed multipart body: {exc}.") from None
 
 
 def _content_length(request: HttpRequest) -> int:
     try:
         return max(0, int(request.META.get("CONTENT_LENGTH") or 0))
     except ValueError:
-        raise ParseError("Malformed Content-Length header.") from None
+        raise _malformed("Malformed Content-Length header.") from None
 
 
 def upload_receive(request: HttpRequest, *, max_bytes: int) -> ReceivedUpload:
     """Read a multipart body with a `file` part (and an optional `sha256` field)."""
     content_type = request.META.get("CONTENT_TYPE", "")
     if not content_type.lower().startswith("multipart/form-data"):
-        raise UnsupportedMediaType(content_type or "(none)")
+        raise ApplicationError(
+            f'Unsupported media type "{content_type or "(none)"}" in request.',
+            code="unsupported_media_type",
+        )
     if _content_length(request) > max_bytes + MULTIPART_SLACK:
         raise _too_large_error()  # refused before reading a byte
     boundary = _boundary(content_type)  # missing or empty: a 400, before reading a byte
@@ -213,7 +222,7 @@ def upload_receive(request: HttpRequest, *, max_bytes: int) -> ReceivedUpload:
         raise _too_large_error() from None
     except (ParseFailedException, ValueError) as exc:
         file_target.abort()
-        raise ParseError(f"Malformed multipart body: {exc}") from None
+        raise _malformed(f"Malformed multipart body: {exc}") from None
     except BaseException:
         file_target.abort()
         raise
@@ -223,5 +232,9 @@ def upload_receive(request: HttpRequest, *, max_bytes: int) -> ReceivedUpload:
         file_target.abort()
     expected = sha_target.value.decode("utf-8", "replace").strip() or None
     return ReceivedUpload(
-        file=file, sha256=file_target.sha256, head=file_target.head, expected_sha256=expected
+        file=file,
+        sha256=file_target.sha256,
+        head=file_target.head,
+        expected_sha256=expected,
+        filename=file_target.multipart_filename,
     )

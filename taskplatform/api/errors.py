@@ -38,6 +38,7 @@ STATUS_FOR_CODE: dict[str, int] = {
     "file_too_large": 413,
     "quota_exceeded": 413,
     "unsupported_file_type": 415,
+    "unsupported_media_type": 415,
     "storage_unavailable": 503,
 }
 

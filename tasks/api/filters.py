@@ -1,13 +1,12 @@
 from __future__ import annotations
 
 import django_filters
-from django.db.models import Exists, OuterRef, Q
-from django.db.models.functions import Lower
 from rest_framework.exceptions import ValidationError
 
 from taskplatform.api.converters import MAX_ID
 from taskplatform.api.filters import ChoiceInFilter, DateTimeFilter, FilterSet
-from tasks.models import Priority, Tag, Task, overdue_condition
+from tasks.filters import tasks_matching, tasks_overdue, tasks_tagged
+from tasks.models import Priority, Task
 
 
 def _user_id(value: str, request) -> int:
@@ -52,7 +51,7 @@ class TaskFilter(FilterSet):
         ]
 
     def filter_search(self, queryset, name, value):
-        return queryset.filter(Q(title__icontains=value) | Q(description__icontains=value))
+        return tasks_matching(queryset, value)
 
     def filter_priority(self, queryset, name, value):
         wanted, unknown = [], []
@@ -69,12 +68,7 @@ class TaskFilter(FilterSet):
         names = [v.strip().lower() for v in value if v.strip()]
         if any("\x00" in tag for tag in names):  # the database driver refuses NUL: a 500
             raise ValidationError({"tags": ["Null characters are not allowed."]})
-        tagged = (
-            Tag.objects.filter(tasks=OuterRef("pk"))
-            .annotate(lower=Lower("name"))
-            .filter(lower__in=names)
-        )
-        return queryset.filter(Exists(tagged))
+        return tasks_tagged(queryset, names)
 
     def filter_owner(self, queryset, name, value):
         return queryset.filter(owner_id=_user_id(value, self.request))
@@ -83,5 +77,4 @@ class TaskFilter(FilterSet):
         return queryset.filter(assignee_id=_user_id(value, self.request))
 
     def filter_overdue(self, queryset, name, value):
-        overdue = overdue_condition()
-        return queryset.filter(overdue) if value == "true" else queryset.exclude(overdue)
+        return tasks_overdue(queryset, value == "true")

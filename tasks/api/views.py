@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from django.db.models import F, OrderBy
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
@@ -18,6 +17,7 @@ from files.api.upload_form import upload_checked
 from files.models import StoredFile
 from taskplatform.api.caller import caller
 from tasks import selectors, services
+from tasks.filters import ORDERING_FIELDS, task_ordering
 from tasks.models import Priority, Task
 
 from .filters import TaskFilter
@@ -45,22 +45,7 @@ class TaskOrdering(OrderingFilter):
     """`?ordering=due_at,-priority`; tasks without a due date come last either way."""
 
     def get_ordering(self, request, queryset, view):
-        ordering = super().get_ordering(request, queryset, view) or []
-        result: list[str | OrderBy] = []
-        for term in ordering:
-            if term.lstrip("-") == "due_at":
-                result.append(
-                    F("due_at").desc(nulls_last=True)
-                    if term.startswith("-")
-                    else F("due_at").asc(nulls_last=True)
-                )
-            else:
-                result.append(term)
-        if not result:
-            return result
-        # a stable tie-breaker in the direction of the first term, so (due_at, id) serves it
-        first = ordering[0]
-        return [*result, "-id" if first.startswith("-") else "id"]
+        return task_ordering(super().get_ordering(request, queryset, view) or [])
 
 
 class TaskViewSet(viewsets.ModelViewSet):
@@ -70,7 +55,7 @@ class TaskViewSet(viewsets.ModelViewSet):
     serializer_class = TaskSerializer
     filterset_class = TaskFilter
     filter_backends = [DjangoFilterBackend, TaskOrdering]
-    ordering_fields = ["due_at", "priority", "created_at", "title"]
+    ordering_fields = list(ORDERING_FIELDS)
     ordering = ["-created_at", "-id"]
     lookup_value_converter = "id"
 
