@@ -12,8 +12,8 @@ Per batch of due rows (locked SKIP LOCKED, so two sweeps at once share the work)
 1. one INSERT … SELECT (notifications_queue_bulk) queues a `daily_digest` row for every
    user whose digest hour is really now (the check guards against a stale instant: the
    user changed their hour or zone since it was computed) and who has something to read
-   (or asked for empty digests), keyed `daily_digest:<user>:<local date>` — a second sweep,
-   or two at once, queue nothing new;
+   (tasks, failed runs, that day's meetings) or asked for empty digests, keyed
+   `daily_digest:<user>:<local date>` — a second sweep, or two at once, queue nothing new;
 2. one UPDATE moves each row's instant to its next digest hour (tomorrow's, or today's if a
    changed preference put it later today).
 Rows carry the user, local date and zone; the sender renders them (digests/content.py).
@@ -45,6 +45,7 @@ from django.db.models.lookups import GreaterThan
 from django.utils import timezone
 
 from jobs.selectors import run_failed_list
+from meetings.selectors import meeting_digest_list
 from notifications.kinds import Kind
 from notifications.models import NotificationPreference
 from notifications.services import notifications_queue_bulk
@@ -117,6 +118,11 @@ def digest_rows(*, ids: list[int], now: datetime) -> QuerySet:
             tasks.exclude(status=Task.Status.DONE).filter(due_at__lt=OuterRef("tomorrow_starts"))
         )
         | Exists(run_failed_list(owner=person, since=now - 24 * HOUR))
+        | Exists(
+            meeting_digest_list(person=person).filter(
+                starts_at__lt=OuterRef("tomorrow_starts"), ends_at__gt=OuterRef("today_starts")
+            )
+        )
     )
     return (
         NotificationPreference.objects.filter(pk__in=ids)

@@ -19,6 +19,20 @@ def meeting_list(*, user: User) -> QuerySet[Meeting]:
     return Meeting.objects.filter(Q(organizer=user) | Exists(invited))
 
 
+def meeting_digest_list(*, person: User | int | OuterRef) -> QuerySet[Meeting]:
+    """The scheduled meetings a daily digest tells `person` about: the ones they organize or
+    take part in without having declined (`person` may be an OuterRef to a user id, for a
+    planner's EXISTS)."""
+    # one level further down, the same user is the outer query's outer reference
+    user = OuterRef(person) if isinstance(person, OuterRef) else person
+    attending = Participant.objects.filter(Q(user=user), meeting=OuterRef("pk")).exclude(
+        response=Participant.Response.DECLINED
+    )
+    return Meeting.objects.filter(
+        Q(organizer=person) | Exists(attending), status=Meeting.Status.SCHEDULED
+    )
+
+
 def meetings_upcoming(*, user: User, now: datetime) -> QuerySet[Meeting]:
     """The user's scheduled meetings not over yet, soonest first (declined ones left out)."""
     declined = Participant.objects.filter(
