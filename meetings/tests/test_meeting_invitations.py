@@ -18,6 +18,7 @@ from meetings.invitations import invitations_queue
 from meetings.models import Meeting
 from notifications.models import Notification
 from notifications.sending import notifications_send_due
+from notifications.services import notification_resend
 
 pytestmark = pytest.mark.django_db
 
@@ -256,3 +257,19 @@ def test_an_unverified_address_holds_its_invitation(ada):
     unverified = UserFactory(email_verified_at=None)
     planned(ada, [unverified])
     assert Notification.objects.get(kind="meeting_invitation").status == "held"
+
+
+def test_a_resend_carries_the_attachment_again_unless_the_meeting_is_gone(
+    ada, bob, staff_user, smtp_server
+):
+    meeting = planned(ada, [bob])
+    sent(smtp_server)
+    row = Notification.objects.get(kind="meeting_invitation")
+    # the row keeps its rendered text; the attachment is built at every attempt
+    notification_resend(notification=row, actor=staff_user)
+    assert sent(smtp_server)[bob.email].sequence == 0
+    Meeting.objects.filter(pk=meeting.pk).delete()
+    notification_resend(notification=row, actor=staff_user)
+    assert sent(smtp_server) == {}
+    row.refresh_from_db()
+    assert row.status == "failed" and row.last_error == "Not sent: the meeting was deleted"
