@@ -8,6 +8,7 @@ from typing import Any
 from django.db import transaction
 
 from jobs.models import Job, JobRun
+from live.services import live_publish
 from notifications.kinds import Kind as NotificationKind
 from notifications.services import notification_create
 from taskplatform import counters
@@ -23,6 +24,26 @@ def run_dropped(job: Job, run: JobRun) -> bool:
 
 def run_details(run: JobRun) -> dict[str, Any]:
     return {"run_id": run.pk, "trigger": run.trigger, "attempt": run.attempt}
+
+
+def run_announce(job: Job, run: JobRun) -> None:
+    """Tell the job's owner's live clients how the run ended (`run.finished`), inside the
+    transaction that records it (in one INSERT for a message's runs: live_together)."""
+    live_publish(
+        type="run.finished",
+        object_type="run",
+        object_id=run.pk,
+        audience=[job.owner_id],
+        data={
+            "id": run.pk,
+            "job_id": job.pk,
+            "job_name": job.name,
+            "status": run.status,
+            "trigger": run.trigger,
+            "attempt": run.attempt,
+            "finished_at": run.finished_at.isoformat() if run.finished_at else None,
+        },
+    )
 
 
 def count_on_commit(kind: str, status: str) -> None:

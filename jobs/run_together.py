@@ -23,9 +23,10 @@ from django.utils import timezone
 
 from audit.services import audit_record, audit_together
 from jobs.models import JobRun
+from live.services import live_together
 
 from . import bulk_writes, kinds
-from .run_records import count_on_commit, run_details, run_dropped, succeeded_notify
+from .run_records import count_on_commit, run_announce, run_details, run_dropped, succeeded_notify
 
 log = logging.getLogger(__name__)
 RunStatus = JobRun.Status
@@ -47,7 +48,7 @@ def runs_execute_together(
     if not kinds.batchable(kind) or any(run.job.kind != kind for run in found):
         return None
     try:
-        with transaction.atomic(), audit_together():
+        with transaction.atomic(), audit_together(), live_together():
             return _run(found, message_id)
     except _NotTogether:
         return None
@@ -80,12 +81,15 @@ def _run(runs: list[JobRun], message_id: str) -> list[str | None]:
         count_on_commit(run.job.kind, RunStatus.SUCCEEDED)
         audit_record(action="job.run_succeeded", target=run.job, details=run_details(run))
         succeeded_notify(run.job, run, result)
+        run_announce(run.job, run)
     if dropped:
         JobRun.objects.filter(pk__in=[run.pk for run in dropped]).update(
             status=RunStatus.CANCELLED, started_at=started, finished_at=now, updated_at=now
         )
         for run in dropped:
+            run.status, run.finished_at = RunStatus.CANCELLED, now
             count_on_commit(run.job.kind, RunStatus.CANCELLED)
+            run_announce(run.job, run)
     statuses = {run.pk: run.status for run, _ in done} | {
         run.pk: RunStatus.CANCELLED for run in dropped
     }

@@ -24,7 +24,7 @@ from notifications.services import notification_create
 from taskplatform import counters, liveness, outbox
 
 from . import kinds
-from .run_records import count_on_commit, run_details, run_dropped, succeeded_notify
+from .run_records import count_on_commit, run_announce, run_details, run_dropped, succeeded_notify
 from .run_together import runs_execute_together
 
 log = logging.getLogger(__name__)
@@ -110,9 +110,12 @@ def _execute(run: JobRun | None, run_id: int, message_id: str) -> str | None:
         return None
     job = run.job
     if run_dropped(job, run):
-        JobRun.objects.filter(pk=run_id).update(
-            status=RunStatus.CANCELLED, finished_at=now, updated_at=now
-        )
+        with transaction.atomic():
+            JobRun.objects.filter(pk=run_id).update(
+                status=RunStatus.CANCELLED, finished_at=now, updated_at=now
+            )
+            run.status, run.finished_at = RunStatus.CANCELLED, now
+            run_announce(job, run)
         counters.run_counted(kind=job.kind, status=RunStatus.CANCELLED)
         return RunStatus.CANCELLED
     try:
@@ -234,6 +237,8 @@ def _finish(run: JobRun, status: str, now: datetime, **fields: Any) -> bool:
     )
     for field, value in {"status": status, "finished_at": now, **fields}.items():
         setattr(run, field, value)
+    if updated == 1:
+        run_announce(run.job, run)
     return updated == 1
 
 

@@ -25,6 +25,7 @@ from taskplatform.timezones import zone_check
 
 from .calendar import CANCEL, REQUEST
 from .invitations import invitations_after_update, invitations_queue
+from .live_events import meeting_announce
 from .models import FeedToken, Meeting, Participant
 from .reminders import reminders_plan
 
@@ -184,6 +185,7 @@ def meeting_create(
         target=meeting,
         details={"participants": [u.pk for u in others]},
     )
+    meeting_announce(meeting, "meeting.created")
     return meeting
 
 
@@ -245,6 +247,7 @@ def meeting_update(
         target=meeting,
         details={"changed": changed, "added": added, "removed": removed},
     )
+    meeting_announce(meeting, "meeting.updated", also=removed)
     return meeting
 
 
@@ -261,6 +264,7 @@ def meeting_cancel(*, meeting: Meeting, actor: User | None) -> Meeting:
         meeting=meeting, user_ids=meeting.participants.values("user_id"), method=CANCEL
     )
     audit_record(actor=actor, action="meeting.cancelled", target=meeting)
+    meeting_announce(meeting, "meeting.cancelled")
     return meeting
 
 
@@ -291,6 +295,7 @@ def meeting_respond(
     audit_record(
         actor=user, action="meeting.responded", target=meeting, details={"response": response}
     )
+    meeting_announce(meeting, "meeting.responded")
     return participant
 
 

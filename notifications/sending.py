@@ -23,6 +23,7 @@ from django.db.models import CharField, F, Field, Q, Value
 from django.db.models.functions import Cast, Concat, Greatest
 from django.utils import timezone
 
+from live.services import live_publish
 from taskplatform import counters, liveness, outbox
 
 from . import delivery
@@ -233,8 +234,26 @@ def _finish(notification: Notification, status: str, **fields: Any) -> None:
     values = {"status": status, "updated_at": timezone.now(), **fields}
     fields = _notification_fields()
     params = [fields[name].get_db_prep_save(value, connection) for name, value in values.items()]
-    with connection.cursor() as cursor:
+    if notification.user_id is None:  # (no account: nobody to tell live)
+        with connection.cursor() as cursor:
+            cursor.execute(_finish_sql(tuple(values)), [*params, notification.pk, Status.SENDING])
+        return
+    # the outcome and its live event (notification.sent / .failed) commit together
+    with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(_finish_sql(tuple(values)), [*params, notification.pk, Status.SENDING])
+        if cursor.rowcount == 1:
+            live_publish(
+                type=f"notification.{status}",
+                object_type="notification",
+                object_id=notification.pk,
+                audience=[notification.user_id],
+                data={
+                    "id": notification.pk,
+                    "kind": notification.kind,
+                    "subject": values.get("subject", notification.subject),
+                    "status": status,
+                },
+            )
 
 
 @functools.cache

@@ -10,6 +10,8 @@ from csp.middleware import CSPMiddleware, PolicyParts
 from django.conf import settings
 from django.utils.functional import SimpleLazyObject, empty
 
+from live.context import live_connect_source
+
 from .context import clean_request_id, client_ip_var, request_id_var
 from .net import client_ip
 
@@ -70,6 +72,11 @@ class ContentSecurityPolicyMiddleware(CSPMiddleware):
         parts = super().get_policy_parts(request, response, report_only=report_only)
         if not report_only and parts.config is None and self._is_page(request, response):
             parts.config = settings.CONTENT_SECURITY_POLICY_PAGES["DIRECTIVES"]
+            # pages open a WebSocket to the live process (live/static/live/live.js), on
+            # another port unless LIVE_WS_URL routes it through the same origin
+            live = live_connect_source(request)
+            parts.update = {**(parts.update or {})}
+            parts.update["connect-src"] = [*parts.update.get("connect-src", []), live]
         return parts
 
     @staticmethod

@@ -21,6 +21,7 @@ from notifications.models import Notification
 from notifications.services import notification_create
 from taskplatform.exceptions import ApplicationError
 
+from .live_events import task_announce
 from .models import Priority, Tag, Task
 from .selectors import user_display_name
 
@@ -134,6 +135,7 @@ def task_create(
         task.tags.set(_tags_for(owner, tags))
     audit_record(actor=owner, action="task.created", target=task, details={"title": task.title})
     _announce_assignment(task, owner, None)
+    task_announce(task, "task.created")
     return task
 
 
@@ -182,6 +184,7 @@ def task_update(
     if as_staff and not _staff_may(actor, "tasks.change_task"):
         raise _forbidden("Only the owner can change this task (the assignee: its status).")
     previous_status, previous_assignee = task.status, task.assignee
+    previous_visibility = task.visibility
     changed = {}
     for field in changing - {"tags"}:
         before, after = getattr(task, field), changes[field]
@@ -200,6 +203,13 @@ def task_update(
             details["as_staff"] = True
         audit_record(actor=actor, action="task.updated", target=task, details=details)
         _announce_assignment(task, actor, previous_assignee)
+        task_announce(
+            task,
+            "task.updated",
+            was_public=previous_visibility == Task.Visibility.PUBLIC,
+            also=[getattr(previous_assignee, "pk", None)],
+            changed=changed,
+        )
     return task
 
 
@@ -222,6 +232,7 @@ def task_delete(*, task: Task, actor: User) -> None:
     if as_staff:
         details["as_staff"] = True
     audit_record(actor=actor, action="task.deleted", target=task, details=details)
+    task_announce(task, "task.deleted")
     task.delete()
 
 
@@ -233,6 +244,7 @@ def task_attachments_write_check(*, task: Task, actor: User) -> None:
 
 def _attachment_added(task: Task, actor: User, stored: StoredFile) -> None:
     task.attachments.add(stored)
+    task_announce(task, "task.updated", changed=["attachments"])
     audit_record(
         actor=actor,
         action="task.attachment_added",
@@ -298,6 +310,7 @@ def task_attachment_remove(*, task: Task, actor: User, file_id: int) -> None:
     if not task.attachments.filter(pk=file_id).exists():
         raise ApplicationError("This file is not attached to the task.", code="not_found")
     task.attachments.remove(file_id)
+    task_announce(task, "task.updated", changed=["attachments"])
     audit_record(
         actor=actor, action="task.attachment_removed", target=task, details={"file_id": file_id}
     )

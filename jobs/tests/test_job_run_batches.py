@@ -11,6 +11,7 @@ from audit.models import AuditEvent
 from jobs import runner
 from jobs.kinds import reminder
 from jobs.models import Job, JobRun
+from live.models import LiveEvent
 from notifications import publishing
 from notifications.models import Notification
 
@@ -78,8 +79,9 @@ def test_a_message_of_reminders_is_recorded_with_a_few_statements_for_all(
 ):
     ids = queued_runs(user, 10)
     # the read, the lock; each email (its hourly limit, savepoint, insert, release); then the
-    # runs, the jobs and the audit events, one statement each (one at a time: 10 a run)
-    with django_assert_max_num_queries(3 + 4 * 10 + 4):
+    # runs, the jobs, the audit events and the live events, one statement each (one at a
+    # time: 10 a run)
+    with django_assert_max_num_queries(3 + 4 * 10 + 5):
         assert runner.runs_execute(run_ids=ids) == ["succeeded"] * 10
     for run in JobRun.objects.filter(pk__in=ids).select_related("job"):
         assert run.status == "succeeded" and run.deliveries == 1
@@ -88,6 +90,7 @@ def test_a_message_of_reminders_is_recorded_with_a_few_statements_for_all(
         assert run.job.last_run_id == run.pk and run.job.consecutive_failures == 0
     assert AuditEvent.objects.filter(action="job.run_succeeded").count() == 10
     assert AuditEvent.objects.filter(action="reminder.sent").count() == 10
+    assert LiveEvent.objects.filter(type="run.finished", object_id__in=ids).count() == 10
 
 
 def test_one_failing_run_leaves_the_others_succeeded_and_nothing_twice(user, monkeypatch):

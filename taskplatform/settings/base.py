@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "notifications",
     "digests",
     "meetings",
+    "live",
     "operations",
     "web",
 ]
@@ -82,6 +83,8 @@ MIDDLEWARE = [
 
 ROOT_URLCONF = "taskplatform.urls"
 WSGI_APPLICATION = "taskplatform.wsgi.application"
+# the live process (uvicorn, Procfile `live:`): /ws/ over Channels
+ASGI_APPLICATION = "taskplatform.asgi.application"
 AUTH_USER_MODEL = "accounts.User"
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -99,6 +102,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "live.context.live_settings",
                 "web.context.site",
             ],
         },
@@ -434,6 +438,44 @@ JOBS_MAX_RETRIES = env.int("JOBS_MAX_RETRIES", default=10)
 # runs of a job that sends email (reminder, task_digest)
 JOBS_MAX_ACTIVE_PER_USER = env.int("JOBS_MAX_ACTIVE_PER_USER", default=50)
 JOBS_MIN_MAILING_INTERVAL_SECONDS = env.int("JOBS_MIN_MAILING_INTERVAL_SECONDS", default=600)
+
+# --- Live updates (the live process: /ws/, docs/live.md) -----------------------------------
+# where it listens (Procfile `live:`; HOST as the web process)
+LIVE_PORT = env.int("LIVE_PORT", default=8001)
+# the address pages connect to (wss://tasks.example.com/ws/ behind a proxy that routes /ws/
+# to the live process); empty: ws(s)://<the page's host>:LIVE_PORT/ws/
+LIVE_WS_URL = env.str("LIVE_WS_URL", default="")
+# events are kept this long for clients that reconnect (older: the client reloads)
+LIVE_RETENTION_HOURS = env.int("LIVE_RETENTION_HOURS", default=24)
+# missed events a reconnecting client is sent at most (more: it reloads instead)
+LIVE_REPLAY_MAX = env.int("LIVE_REPLAY_MAX", default=500)
+# without Redis the live process reads new events from the database this often
+LIVE_POLL_SECONDS = env.float("LIVE_POLL_SECONDS", default=0.1)
+if REDIS_URL:
+    # pub/sub: one PUBLISH a group reaches every live process (live/pushing.py). Pub/sub
+    # channels are server-wide, not per Redis database: the prefix names the database, so
+    # two deployments (or test runs) on one Redis don't hear each other
+    _redis_db = REDIS_URL.split("?")[0].rstrip("/").rsplit("/", 1)[-1]
+    CHANNEL_LAYERS: dict[str, Any] = {
+        "default": {
+            "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
+            "CONFIG": {
+                "hosts": [REDIS_URL],
+                "prefix": f"taskplatform.live.db{_redis_db if _redis_db.isdigit() else 0}.",
+            },
+        }
+    }
+else:
+    # one live process, fed by its database poller (live/poller.py)
+    CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": "channels.layers.InMemoryChannelLayer",
+            # a connection stays in its groups as long as it is open (Channels' default
+            # drops members after a day); a client 1,000 events behind loses the rest and
+            # gets them when it reconnects
+            "CONFIG": {"group_expiry": 10 * 365 * 86400, "capacity": 1000},
+        }
+    }
 
 # --- Operations -----------------------------------------------------------------------------
 # retention of `manage.py prune` (and the daily prune at 02:00), in days

@@ -25,6 +25,7 @@ APPS = (
     "audit",
     "files",
     "jobs",
+    "live",
     "meetings",
     "notifications",
     "operations",

@@ -87,8 +87,10 @@ def test_compose_runs_the_procfile_commands():
 
 def test_compose_has_the_whole_stack_with_real_services():
     services = compose()["services"]
-    assert {"migrate", "web", "worker", "beat", "postgres", "redis", "mailpit"} <= set(services)
-    for name in ("migrate", "web", "worker", "beat"):
+    assert {"migrate", "web", "worker", "beat", "live", "postgres", "redis", "mailpit"} <= set(
+        services
+    )
+    for name in ("migrate", "web", "worker", "beat", "live"):
         env = services[name]["environment"]
         assert env["DJANGO_SETTINGS_MODULE"] == "taskplatform.settings.prod"
         assert env["DATABASE_URL"] == (
@@ -110,7 +112,7 @@ def test_dotenv_overrides_the_database_and_redis_urls():
         "EMAIL_PORT": "587",
     }
     services = compose(dotenv)["services"]
-    for name in ("migrate", "web", "worker", "beat"):
+    for name in ("migrate", "web", "worker", "beat", "live"):
         env = services[name]["environment"]
         for variable in ("DATABASE_URL", "REDIS_URL", "EMAIL_HOST", "EMAIL_PORT"):
             assert env[variable] == dotenv[variable], (name, variable)
@@ -124,7 +126,7 @@ def test_compose_refuses_to_start_without_a_secret_key():
 
 def test_worker_and_beat_wait_for_migrate():
     services = compose()["services"]
-    for name in ("web", "worker", "beat"):
+    for name in ("web", "worker", "beat", "live"):
         depends_on = services[name]["depends_on"]
         assert depends_on["migrate"]["condition"] == "service_completed_successfully", name
         assert depends_on["postgres"]["condition"] == "service_healthy", name
@@ -223,9 +225,10 @@ def test_dockerfile_collects_static_files_with_the_settings_it_runs():
     assert "http://127.0.0.1:%s/health/live" in healthcheck.group(1)
 
 
-def test_the_procfile_starts_web_worker_and_beat_on_the_named_queues():
+def test_the_procfile_starts_web_worker_beat_and_live_on_the_named_queues():
     commands = procfile()
-    assert set(commands) == {"web", "worker", "beat"}
+    assert set(commands) == {"web", "worker", "beat", "live"}
+    assert commands["live"] == ["python", "-m", "live"]
     assert commands["worker"][commands["worker"].index("-Q") + 1].split(",") == [
         "default",
         "notifications",
@@ -239,15 +242,24 @@ def test_gunicorn_listens_on_loopback_unless_told():
     assert 'os.environ.get("HOST", "127.0.0.1")' in text
 
 
+def test_the_live_process_listens_on_loopback_unless_told_and_is_published_on_live_port():
+    assert 'os.environ.get("HOST", "127.0.0.1")' in (ROOT / "live" / "__main__.py").read_text()
+    live = compose()["services"]["live"]
+    assert live["ports"] == ["127.0.0.1:8001:8001"]
+    assert compose({**DOTENV, "LIVE_PORT": "9001"})["services"]["live"]["ports"] == [
+        "127.0.0.1:9001:9001"
+    ]
+    assert "LIVE_PORT" in " ".join(live["healthcheck"]["test"])
+
+
 def test_env_example_documents_every_variable_the_settings_read():
     text = (ROOT / ".env.example").read_text()
     documented = set(re.findall(r"^#? ?([A-Z][A-Z0-9_]+)=", text, re.M))
     read = set()
     for path in (ROOT / "taskplatform" / "settings").glob("*.py"):
         read |= set(re.findall(r'env\.\w+\(\s*"([A-Z][A-Z0-9_]+)"', path.read_text()))
-    read |= set(
-        re.findall(r'environ\.get\("([A-Z][A-Z0-9_]+)"', (ROOT / "gunicorn.conf.py").read_text())
-    )
+    for path in ("gunicorn.conf.py", "live/__main__.py"):
+        read |= set(re.findall(r'environ\.get\("([A-Z][A-Z0-9_]+)"', (ROOT / path).read_text()))
     read -= {"PROMETHEUS_MULTIPROC_DIR"}
     assert read - documented == set()
     assert {"HOST", "PORT", "FLOWER_BASIC_AUTH"} <= documented

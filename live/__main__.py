@@ -1,0 +1,37 @@
+"""`python -m live`: the live process (Procfile `live:`), uvicorn serving
+taskplatform.asgi on HOST:LIVE_PORT — /ws/ and, for probes, the same /health/ as the web."""
+
+from __future__ import annotations
+
+import os
+
+import uvicorn
+
+
+def main() -> None:
+    host = os.environ.get("HOST", "127.0.0.1").strip("[]")
+    uvicorn.run(
+        "taskplatform.asgi:application",
+        host=host,
+        port=int(os.environ.get("LIVE_PORT", "8001")),
+        ws="websockets-sansio",
+        http="httptools",
+        loop="uvloop",
+        lifespan="off",
+        # Django's logging (JSON lines) is configured by the app; no access log (it would
+        # write one line a connection, and the request middleware logs HTTP)
+        log_config=None,
+        access_log=False,
+        proxy_headers=True,
+        forwarded_allow_ips=os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1"),
+        # a dead peer is found within a minute; on SIGTERM open sockets are closed with
+        # 1012 and clients resume elsewhere
+        ws_ping_interval=30,
+        ws_ping_timeout=30,
+        ws_max_size=64 * 1024,
+        timeout_graceful_shutdown=5,
+    )
+
+
+if __name__ == "__main__":
+    main()

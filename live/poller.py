@@ -1,0 +1,84 @@
+"""The embedded default's feed (no Redis): one task per live process reads the events
+committed since its last look, every LIVE_POLL_SECONDS, and hands each to its group in the
+process's in-memory channel layer. One query a tick for the whole process, not one per
+connection.
+
+Ids are handed out before commit, so on PostgreSQL an event can commit after one with a
+higher id: an id skipped over is looked for again for HOLE_SECONDS before it is taken for a
+rolled-back insert. (SQLite writes one transaction at a time: no such holes there.)
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+
+from channels.db import database_sync_to_async
+from channels.layers import BaseChannelLayer
+
+from .pushing import group_of, message_of
+from .selectors import events_bounds, events_new
+
+log = logging.getLogger(__name__)
+
+BATCH = 1000
+HOLE_SECONDS = 10.0
+HOLES_MAX = 1000
+
+_pollers: dict[asyncio.AbstractEventLoop, asyncio.Task] = {}
+_starting: dict[asyncio.AbstractEventLoop, asyncio.Lock] = {}
+
+
+async def ensure_running(layer: BaseChannelLayer, interval: float) -> None:
+    """Start this event loop's poller, once. It has read where the table ends when this
+    returns, so an event committed after that is its to send: a connection reading the
+    table after this (its replay) misses nothing in between."""
+    loop = asyncio.get_running_loop()
+    async with _starting.setdefault(loop, asyncio.Lock()):
+        task = _pollers.get(loop)
+        if task is None or task.done():
+            poller = Poller(layer, interval)
+            poller.after = (await database_sync_to_async(events_bounds)())[1]
+            _pollers[loop] = loop.create_task(poller.run(), name="live-poller")
+
+
+class Poller:
+    def __init__(self, layer: BaseChannelLayer, interval: float) -> None:
+        self.layer, self.interval = layer, interval
+        self.after = 0
+        self.holes: dict[int, float] = {}  # id skipped -> when to stop looking for it
+
+    async def run(self) -> None:
+        while True:
+            await asyncio.sleep(self.interval)
+            try:
+                await self.tick()
+            except Exception:
+                log.exception("live poller: reading events failed")
+                await asyncio.sleep(1)
+
+    async def tick(self) -> int:
+        events = await database_sync_to_async(events_new)(
+            after=self.after, also=list(self.holes), limit=BATCH
+        )
+        now = time.monotonic()
+        sent = 0
+        for event in events:
+            if event.pk in self.holes:
+                del self.holes[event.pk]
+            elif event.pk > self.after:
+                for missing in range(max(self.after + 1, event.pk - HOLES_MAX), event.pk):
+                    self.holes[missing] = now + HOLE_SECONDS
+                self.after = event.pk
+            else:
+                continue
+            await self.layer.group_send(group_of(event.audience), message_of(event))
+            sent += 1
+        for pk, until in list(self.holes.items()):
+            if until < now:
+                del self.holes[pk]
+        if len(self.holes) > HOLES_MAX:
+            for pk in sorted(self.holes)[: len(self.holes) - HOLES_MAX]:
+                del self.holes[pk]
+        return sent
