@@ -44,6 +44,11 @@ WALL_CLOCK = "%Y-%m-%dT%H:%M"  # what <input type="datetime-local"> sends and sh
 TASK_CHOICES = 200  # a reminder's task select lists the owner's latest tasks
 
 
+def kind_label(kind: str) -> str:
+    """A kind's name for people: "file_cleanup" -> "File cleanup"."""
+    return kind.replace("_", " ").capitalize()
+
+
 class WallClockField(forms.DateTimeField):
     """A date and time on the clock of the zone chosen elsewhere in the form: kept naive
     here (DateTimeField would read it in the person's own zone); the form places it."""
@@ -69,11 +74,11 @@ class JobForm(forms.Form):
 
     name = forms.CharField(max_length=200, widget=forms.TextInput(attrs={"autocomplete": "off"}))
     kind = forms.ChoiceField(
-        choices=[(name, name.replace("_", " ")) for name in kinds.names()],
+        choices=[(name, kind_label(name)) for name in kinds.names()],
         initial="reminder" if "reminder" in kinds.names() else kinds.names()[0],
     )
     schedule_type = forms.ChoiceField(
-        label="Runs",
+        label="Schedule type",
         choices=list(TYPE_LABELS.items()),
         initial=INTERVAL,
     )
@@ -363,5 +368,5 @@ class JobFilterForm(forms.Form):
     status = forms.ChoiceField(required=False, choices=[("", "Any status"), *Job.Status.choices])
     kind = forms.ChoiceField(
         required=False,
-        choices=[("", "Any kind"), *((name, name.replace("_", " ")) for name in kinds.names())],
+        choices=[("", "Any kind"), *((name, kind_label(name)) for name in kinds.names())],
     )

@@ -47,6 +47,7 @@ from ..forms.jobs import (
     JobForm,
     ParamsForm,
     job_initial,
+    kind_label,
     params_form,
 )
 from .base import INVALID, PAGE_SIZE, SignedInRequest, done, htmx_target, is_htmx, signed_in, toast
@@ -359,10 +360,6 @@ def job_delete_action(request: SignedInRequest, pk: int) -> HttpResponse:
     name = job.name
     job_delete(job=job, actor=request.user)
     return done(request, f"“{name}” is deleted.", reverse("web:job-list"))
-
-
-def kind_label(kind: str) -> str:
-    return kind.replace("_", " ").capitalize()
 
 
 # --- a schedule in words ----------------------------------------------------------------------
