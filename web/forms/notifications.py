@@ -22,3 +22,4 @@ class PreferencesForm(EmailedPreferencesForm):
 
     class Meta(EmailedPreferencesForm.Meta):
         widgets = {"digest_hour": forms.NumberInput(attrs={"min": 0, "max": 23})}
+        help_texts = {"digest_hour": ""}  # the label says it all

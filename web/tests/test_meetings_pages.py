@@ -141,7 +141,7 @@ def test_the_list_refreshes_on_live_events_as_a_partial():
     make_meeting(me, title="Live one")
     client = signed_in_client(me)
     page = client.get("/app/meetings/?show=all").content.decode()
-    assert 'hx-trigger="live:meeting from:body"' in page
+    assert 'hx-trigger="live:meeting from:body, live:resync from:body"' in page
     assert 'hx-get="/app/meetings/?show=all"' in page
     partial = client.get(
         "/app/meetings/?show=all", headers={**HTMX, "HX-Target": "meeting-results"}
@@ -334,7 +334,7 @@ def test_the_detail_page_shows_everything_and_the_organizers_actions():
     assert 'hx-confirm="Cancel' in html
     token = FeedToken.objects.get(user=me)
     assert f"http://testserver/calendar/{token.secret}.ics" in html
-    assert 'hx-trigger="live:meeting from:body"' in html
+    assert 'hx-trigger="live:meeting from:body, live:resync from:body"' in html
     # a participant sees their answer buttons, not the organizer's actions
     theirs = signed_in_client(grace).get(f"/app/meetings/{meeting.pk}/").content.decode()
     assert "Cancel meeting" not in theirs and "Remind everyone now" not in theirs

@@ -69,7 +69,7 @@ def test_the_list_shows_my_emails_in_my_zone_and_not_anothers():
     assert '<span class="badge bounced">Bounced</span>' in html
     assert "Job failed" in html  # the kind's label
     assert 'datetime="2030-01-02T12:04:00+09:00"' in html and "2 Jan 2030, 12:05" in html
-    assert 'hx-trigger="live:notification from:body"' in html
+    assert 'hx-trigger="live:notification from:body, live:resync from:body"' in html
 
 
 def test_the_list_filters_by_status_and_kind():

@@ -129,9 +129,7 @@ def meeting_create_page(request: SignedInRequest) -> HttpResponse:
             except ApplicationError as exc:
                 errors_onto(form, exc)
             else:
-                return _saved(
-                    request, meeting, "Meeting created: the invitations are on their way."
-                )
+                return _saved(request, meeting, "Meeting created.")
     status = INVALID if form.errors else 200
     context = {"form": form, "meeting": None}
     return render(request, "web/meetings/form.html", context, status=status)
@@ -291,7 +289,7 @@ def meeting_cancel_page(request: SignedInRequest, meeting_id: int) -> HttpRespon
         return _refused(request, exc)
     return done(
         request,
-        "Meeting cancelled: the participants are told.",
+        "Meeting cancelled.",
         reverse("web:meeting-detail", args=[meeting.pk]),
     )
 
