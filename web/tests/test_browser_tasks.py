@@ -1,5 +1,6 @@
 """In a real browser (Debian's chromium, driven by Playwright): seed 004's smoke list — sign in
-through the form, the task list (searched and sorted with htmx, the address following), create
+through the form, the task list (searched and sorted with htmx, the address following; refreshed by a
+live:task event), create
 a task, its page (status changed in place, a file attached with the upload form and
 downloaded), change the password, then sign in again with the new one. No page breaks the
 Content-Security-Policy.
@@ -121,11 +122,17 @@ def test_seed_004_smoke_list(browser, live_server, media, tmp_path):
     page.get_by_role("link", name="Clear").click()
     expect(results.locator("tbody tr")).to_have_count(6)
 
+    # a live:task event (live.js dispatches them on <body>) refreshes the results
+    Task.objects.create(owner=user, title="Arrived while looking")
+    page.evaluate("document.body.dispatchEvent(new CustomEvent('live:task', {detail: {}}))")
+    expect(results.locator("tbody tr")).to_have_count(7)
+    expect(results.locator("tbody tr").first).to_contain_text("Arrived while looking")
+
     # the same list on a phone: rows as cards
     phone = context.new_page()
     phone.set_viewport_size(PHONE)
     phone.goto(f"{base}/app/tasks/")
-    expect(phone.locator("#task-results tbody tr")).to_have_count(6)
+    expect(phone.locator("#task-results tbody tr")).to_have_count(7)
     shot(phone, "tasks-list-phone")
     phone.close()
 
@@ -194,7 +201,7 @@ def test_seed_004_smoke_list(browser, live_server, media, tmp_path):
     expect(page.locator("[role=alert]")).to_be_visible()
     sign_in(page, "ada@example.com", NEW_PASSWORD)
     expect(page).to_have_url(f"{base}/app/tasks/")
-    expect(page.locator("#task-results tbody tr")).to_have_count(7)
+    expect(page.locator("#task-results tbody tr")).to_have_count(8)
 
     assert csp_errors == []
     context.close()
