@@ -1,9 +1,8 @@
 """In a real browser (Debian's chromium, driven by Playwright): seed 004's smoke list — sign in
-through the form, the task list (searched and sorted with htmx, the address following; refreshed by a
-live:task event), create
-a task, its page (status changed in place, a file attached with the upload form and
-downloaded), change the password, then sign in again with the new one. No page breaks the
-Content-Security-Policy.
+through the form, the task list (searched and sorted with htmx, the address following;
+refreshed by a live:task event), create a task, its page (status changed in place, a file
+attached with the upload form and downloaded), change the password, then sign in again with
+the new one. No page breaks the Content-Security-Policy.
 
 Screenshots go to var/screenshots/tasks-*.png (kept by CI).
 """
