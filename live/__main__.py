@@ -8,10 +8,12 @@ import os
 import uvicorn
 
 
-def main() -> None:
+def serve(application: str = "taskplatform.asgi:application") -> None:
+    """uvicorn as the live process runs it (benchmarks/live_fanout.py serves its baseline
+    application the same way)."""
     host = os.environ.get("HOST", "127.0.0.1").strip("[]")
     uvicorn.run(
-        "taskplatform.asgi:application",
+        application,
         host=host,
         port=int(os.environ.get("LIVE_PORT", "8001")),
         ws="websockets-sansio",
@@ -34,4 +36,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    serve()

@@ -9,6 +9,7 @@ sent twice across the handover. Protocol: docs/live.md.
 from __future__ import annotations
 
 import asyncio
+import collections
 import json
 import logging
 from typing import Any
@@ -20,6 +21,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from . import auth, poller
+from .hub import hub
 from .pushing import PUBLIC_GROUP, group_of, redis_transport
 from .selectors import events_after, events_bounds
 
@@ -28,17 +30,27 @@ log = logging.getLogger(__name__)
 # close codes (4000-4999 are the application's): the client should not retry blindly
 NOT_AUTHENTICATED = 4401  # no, a bad or an expired credential: sign in / refresh, then retry
 FORBIDDEN_ORIGIN = 4403
+TOO_SLOW = 4008  # events waited unsent past OUTBOX_MAX: reconnect and resume
 # ids a connection remembers having replayed, to drop the same events arriving live
 REPLAYED_FORGET_SECONDS = 30.0
+OUTBOX_MAX = 1000
 
 
 class LiveConsumer(AsyncWebsocketConsumer):
+    # no channel of its own: the process's hub (live/hub.py) holds the one subscription and
+    # writes events to the connections (`push`)
+    channel_layer_alias = "live.no-channel-per-connection"
     groups: list[str]
 
     async def connect(self) -> None:
         self.groups = []
+        self.live_groups: list[str] = []
         self.replayed: set[int] = set()
         self.expiry: asyncio.TimerHandle | None = None
+        self.outbox: collections.deque[str] = collections.deque()
+        self.flusher: asyncio.Task | None = None
+        self.closing: asyncio.Future | None = None
+        self.open = False
         offered = self.scope.get("subprotocols", [])
         subprotocol = auth.SUBPROTOCOL if auth.SUBPROTOCOL in offered else None
         try:
@@ -50,11 +62,12 @@ class LiveConsumer(AsyncWebsocketConsumer):
             await self.close(code=NOT_AUTHENTICATED, reason=str(refused))
             return
         user_id = caller.user.pk
-        self.groups = [group_of(user_id), PUBLIC_GROUP]
-        for group in self.groups:  # before reading the database: nothing falls in between
-            await self.channel_layer.group_add(group, self.channel_name)
+        # subscribed before reading the database: nothing falls in between (what arrives
+        # meanwhile waits in the outbox until the replay is sent)
+        self.live_groups = [group_of(user_id), PUBLIC_GROUP]
+        await hub().join(self, self.live_groups)
         if not redis_transport():
-            await poller.ensure_running(self.channel_layer, settings.LIVE_POLL_SECONDS)
+            await poller.ensure_running(hub(), settings.LIVE_POLL_SECONDS)
         await self.accept(subprotocol)
         if caller.expires_at is not None:
             delay = (caller.expires_at - timezone.now()).total_seconds()
@@ -62,6 +75,8 @@ class LiveConsumer(AsyncWebsocketConsumer):
                 max(delay, 0), lambda: asyncio.ensure_future(self._expired())
             )
         await self._resume(user_id, _last_id(self.scope))
+        self.open = True
+        self._flush_soon()
 
     async def _resume(self, user_id: int, last_id: int | None) -> None:
         oldest, newest = await database_sync_to_async(events_bounds)()
@@ -91,19 +106,43 @@ class LiveConsumer(AsyncWebsocketConsumer):
     async def _expired(self) -> None:
         await self.close(code=NOT_AUTHENTICATED, reason="Token expired.")
 
-    async def live_event(self, message: dict[str, Any]) -> None:
-        """An event of one of this connection's groups (live/pushing.py, live/poller.py)."""
-        if message["id"] in self.replayed:
+    def push(self, event_id: int, text: str) -> None:
+        """An event of one of this connection's groups (the hub calls this): sent in order,
+        without making the hub wait for this client."""
+        if event_id in self.replayed:
             return
-        await self.send(text_data=message["text"])
+        if len(self.outbox) >= OUTBOX_MAX:
+            self.outbox.clear()
+            self.closing = asyncio.ensure_future(
+                self.close(code=TOO_SLOW, reason="Too far behind: resume.")
+            )
+            return
+        self.outbox.append(text)
+        self._flush_soon()
+
+    def _flush_soon(self) -> None:
+        if self.open and self.outbox and self.flusher is None:
+            self.flusher = asyncio.ensure_future(self._flush())
+
+    async def _flush(self) -> None:
+        try:
+            while self.outbox:
+                await self.send(text_data=self.outbox.popleft())
+        except Exception:  # the client went away: disconnect() cleans up
+            self.outbox.clear()
+        finally:
+            self.flusher = None
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
         if text_data and '"ping"' in text_data:
             await self.send(text_data='{"type": "live.pong"}')
 
     async def disconnect(self, code: int) -> None:
+        self.open = False
         if self.expiry is not None:
             self.expiry.cancel()
+        if self.live_groups:
+            await hub().leave(self, self.live_groups)
 
 
 def _last_id(scope: dict[str, Any]) -> int | None:

@@ -1,6 +1,6 @@
 """The embedded default's feed (no Redis): one task per live process reads the events
 committed since its last look, every LIVE_POLL_SECONDS, and hands each to its group in the
-process's in-memory channel layer. One query a tick for the whole process, not one per
+process's hub (live/hub.py). One query a tick for the whole process, not one per
 connection.
 
 Ids are handed out before commit, so on PostgreSQL an event can commit after one with a
@@ -13,12 +13,15 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from typing import TYPE_CHECKING
 
 from channels.db import database_sync_to_async
-from channels.layers import BaseChannelLayer
 
-from .pushing import group_of, message_of
+from .pushing import message_of
 from .selectors import events_bounds, events_new
+
+if TYPE_CHECKING:
+    from .hub import Hub
 
 log = logging.getLogger(__name__)
 
@@ -30,7 +33,7 @@ _pollers: dict[asyncio.AbstractEventLoop, asyncio.Task] = {}
 _starting: dict[asyncio.AbstractEventLoop, asyncio.Lock] = {}
 
 
-async def ensure_running(layer: BaseChannelLayer, interval: float) -> None:
+async def ensure_running(hub: Hub, interval: float) -> None:
     """Start this event loop's poller, once. It has read where the table ends when this
     returns, so an event committed after that is its to send: a connection reading the
     table after this (its replay) misses nothing in between."""
@@ -38,14 +41,14 @@ async def ensure_running(layer: BaseChannelLayer, interval: float) -> None:
     async with _starting.setdefault(loop, asyncio.Lock()):
         task = _pollers.get(loop)
         if task is None or task.done():
-            poller = Poller(layer, interval)
+            poller = Poller(hub, interval)
             poller.after = (await database_sync_to_async(events_bounds)())[1]
             _pollers[loop] = loop.create_task(poller.run(), name="live-poller")
 
 
 class Poller:
-    def __init__(self, layer: BaseChannelLayer, interval: float) -> None:
-        self.layer, self.interval = layer, interval
+    def __init__(self, hub: Hub, interval: float) -> None:
+        self.hub, self.interval = hub, interval
         self.after = 0
         self.holes: dict[int, float] = {}  # id skipped -> when to stop looking for it
 
@@ -73,7 +76,7 @@ class Poller:
                 self.after = event.pk
             else:
                 continue
-            await self.layer.group_send(group_of(event.audience), message_of(event))
+            self.hub.deliver(message_of(event))
             sent += 1
         for pk, until in list(self.holes.items()):
             if until < now:

@@ -35,7 +35,7 @@ log = logging.getLogger(__name__)
 _log_redis_down = WarnEvery(log, "live events not pushed, Redis unreachable (%s)")
 
 PUBLIC_GROUP = "live.public"
-EVENT_MESSAGE = "live.event"  # the consumer's handler: LiveConsumer.live_event
+EVENT_MESSAGE = "live.event"
 
 
 def group_of(audience: int) -> str:
@@ -43,9 +43,15 @@ def group_of(audience: int) -> str:
 
 
 def message_of(event: LiveEvent) -> dict[str, Any]:
-    """What a consumer of the group receives: the id (to drop one it replayed already) and
-    the JSON text it forwards as is (serialized once, not once per connection)."""
-    return {"type": EVENT_MESSAGE, "id": event.pk, "text": json.dumps(event.as_message())}
+    """What the live processes receive: the group, the id (a connection drops one it
+    replayed already) and the JSON text every connection is sent as is (serialized once,
+    not once per connection)."""
+    return {
+        "type": EVENT_MESSAGE,
+        "group": group_of(event.audience),
+        "id": event.pk,
+        "text": json.dumps(event.as_message()),
+    }
 
 
 def redis_transport() -> bool:

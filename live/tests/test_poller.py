@@ -13,16 +13,17 @@ from live.services import PUBLIC, live_publish
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-class RecordingLayer:
+class RecordingHub:
     def __init__(self) -> None:
         self.sent: list[tuple[str, int]] = []
 
-    async def group_send(self, group: str, message: dict) -> None:
-        self.sent.append((group, message["id"]))
+    def deliver(self, message: dict) -> int:
+        self.sent.append((message["group"], message["id"]))
+        return 1
 
 
 def test_each_event_goes_to_its_group_once_and_a_late_commit_is_still_sent(user):
-    layer = RecordingLayer()
+    layer = RecordingHub()
     poller = Poller(layer, 0.01)  # type: ignore[arg-type]
     first = live_publish(type="a", object_type="x", object_id=1, audience=[user.pk, PUBLIC])
     assert asyncio.run(poller.tick()) == 2

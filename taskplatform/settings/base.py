@@ -466,16 +466,9 @@ if REDIS_URL:
         }
     }
 else:
-    # one live process, fed by its database poller (live/poller.py)
-    CHANNEL_LAYERS = {
-        "default": {
-            "BACKEND": "channels.layers.InMemoryChannelLayer",
-            # a connection stays in its groups as long as it is open (Channels' default
-            # drops members after a day); a client 1,000 events behind loses the rest and
-            # gets them when it reconnects
-            "CONFIG": {"group_expiry": 10 * 365 * 86400, "capacity": 1000},
-        }
-    }
+    # one live process, whose database poller hands new events to its connections
+    # (live/poller.py); nothing crosses processes
+    CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
 
 # --- Operations -----------------------------------------------------------------------------
 # retention of `manage.py prune` (and the daily prune at 02:00), in days
