@@ -11,30 +11,14 @@ import hashlib
 from pathlib import Path
 
 import pytest
-from django.conf import settings
-from playwright.sync_api import Page, expect
+from playwright.sync_api import expect
 
 from accounts.models import User
 from files.models import StoredFile
 
+from .browsing import DESKTOP, PASSWORD, PHONE, clear_toasts, shot
+
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.e2e]
-PASSWORD = "correct-horse-battery-staple"
-DESKTOP = {"width": 1280, "height": 800}
-PHONE = {"width": 390, "height": 844}
-
-
-def shot(page: Page, name: str) -> Path:
-    path = Path(settings.VAR_DIR) / "screenshots" / f"{name}.png"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(path), full_page=True)
-    assert path.stat().st_size > 5_000
-    return path
-
-
-def clear_toasts(page: Page) -> None:
-    toasts = page.locator("#toasts .toast")
-    while toasts.count():
-        toasts.first.click()
 
 
 def test_a_file_is_uploaded_verified_downloaded_and_deleted(

@@ -10,42 +10,16 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 from itertools import pairwise
-from pathlib import Path
 
 import pytest
-from django.conf import settings
 from playwright.sync_api import Page, expect
 
 from accounts.models import User
 from jobs.models import Job, JobRun
 
+from .browsing import DESKTOP, PASSWORD, PHONE, clear_toasts, shot, sign_in
+
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.e2e]
-PASSWORD = "correct-horse-battery-staple"
-DESKTOP = {"width": 1280, "height": 800}
-PHONE = {"width": 390, "height": 844}
-
-
-def shot(page: Page, name: str) -> Path:
-    path = Path(settings.VAR_DIR) / "screenshots" / f"{name}.png"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(path), full_page=True)
-    assert path.stat().st_size > 5_000
-    return path
-
-
-def sign_in(page: Page, base: str, email: str) -> None:
-    page.goto(f"{base}/app/login/")
-    page.get_by_label("Email").fill(email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    expect(page.get_by_role("heading", level=1)).to_contain_text("Hello")
-
-
-def clear_toasts(page: Page) -> None:
-    """Dismiss the toasts (a click each), so the screenshot shows the page under them."""
-    toasts = page.locator("#toasts .toast")
-    while toasts.count():
-        toasts.first.click()
 
 
 def preview_gaps(page: Page) -> set[timedelta]:

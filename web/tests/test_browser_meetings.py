@@ -8,36 +8,16 @@ Screenshots go to var/screenshots/meetings-*.png and notifications-*.png (kept b
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
-from django.conf import settings
-from playwright.sync_api import Page, expect
+from playwright.sync_api import expect
 
 from accounts.models import User
 from meetings.models import Meeting, Participant
 from notifications.models import NotificationPreference
 
+from .browsing import DESKTOP, PASSWORD, PHONE, shot, sign_in
+
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.e2e]
-PASSWORD = "correct-horse-battery-staple"
-DESKTOP = {"width": 1280, "height": 800}
-PHONE = {"width": 390, "height": 844}
-
-
-def shot(page: Page, name: str) -> Path:
-    path = Path(settings.VAR_DIR) / "screenshots" / f"{name}.png"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(path), full_page=True)
-    assert path.stat().st_size > 5_000
-    return path
-
-
-def sign_in(page: Page, base: str, email: str) -> None:
-    page.goto(f"{base}/app/login/")
-    page.get_by_label("Email").fill(email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    expect(page.get_by_role("heading", level=1)).to_contain_text("Hello")
 
 
 def test_a_meeting_is_organized_answered_and_cancelled(browser, live_server):

@@ -15,40 +15,16 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from django.conf import settings
 from django.utils import timezone
-from playwright.sync_api import Page, expect
+from playwright.sync_api import expect
 
 from accounts.models import User
 from tasks.models import Priority, Tag, Task
 
+from .browsing import DESKTOP, PASSWORD, PHONE, clear_toasts, fill_sign_in, shot
+
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.e2e]
-PASSWORD = "correct-horse-battery-staple"
 NEW_PASSWORD = "a-brand-new-passphrase"
-DESKTOP = {"width": 1280, "height": 800}
-PHONE = {"width": 390, "height": 844}
-
-
-def shot(page: Page, name: str) -> Path:
-    path = Path(settings.VAR_DIR) / "screenshots" / f"{name}.png"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(path), full_page=True)
-    assert path.stat().st_size > 5_000
-    return path
-
-
-def sign_in(page: Page, email: str, password: str) -> None:
-    """On the sign-in page (wherever it was reached from): the form, then the page after."""
-    expect(page.get_by_role("heading", name="Sign in", level=1)).to_be_visible()
-    page.get_by_label("Email").fill(email)
-    page.get_by_label("Password").fill(password)
-    page.get_by_role("button", name="Sign in").click()
-
-
-def clear_toasts(page: Page) -> None:
-    toasts = page.locator("#toasts .toast")
-    while toasts.count():
-        toasts.first.click()
 
 
 def seed(user: User) -> None:
@@ -95,7 +71,7 @@ def test_seed_004_smoke_list(browser, live_server, media, tmp_path):
 
     # log in (through the form): the task list asked for first comes after
     page.goto(f"{base}/app/tasks/")
-    sign_in(page, "ada@example.com", PASSWORD)
+    fill_sign_in(page, "ada@example.com", PASSWORD)
     expect(page).to_have_url(f"{base}/app/tasks/")
     expect(page.get_by_role("heading", name="Tasks", level=1)).to_be_visible()
 
@@ -196,9 +172,9 @@ def test_seed_004_smoke_list(browser, live_server, media, tmp_path):
     page.get_by_role("button", name="Sign out").click()
     expect(page.get_by_role("heading", name="Sign in", level=1)).to_be_visible()
     page.goto(f"{base}/app/tasks/")
-    sign_in(page, "ada@example.com", PASSWORD)  # the old one no longer works
+    fill_sign_in(page, "ada@example.com", PASSWORD)  # the old one no longer works
     expect(page.locator("[role=alert]")).to_be_visible()
-    sign_in(page, "ada@example.com", NEW_PASSWORD)
+    fill_sign_in(page, "ada@example.com", NEW_PASSWORD)
     expect(page).to_have_url(f"{base}/app/tasks/")
     expect(page.locator("#task-results tbody tr")).to_have_count(8)
 

@@ -59,6 +59,23 @@
     }
   }
 
+  // live updates (live.js): a toast for what someone else did that concerns you; the
+  // regions marked hx-trigger="live:<type> from:body" refresh themselves
+  var me = Number(body.dataset.userId || 0);
+  body.addEventListener("live:task", function (event) {
+    var e = event.detail, data = e.data || {};
+    var handedOver = e.type === "task.created" || (data.changed || []).indexOf("assignee") >= 0;
+    if (me && handedOver && data.assignee_id === me && data.owner_id !== me) {
+      toast("\u201c" + data.title + "\u201d was assigned to you.", "info");
+    }
+  });
+  body.addEventListener("live:run", function (event) {
+    var data = event.detail.data || {};
+    if (data.status === "failed") {
+      toast("A run of \u201c" + data.job_name + "\u201d failed.", "error");
+    }
+  });
+
   // uploads: a <progress> inside the form shows how much has been sent
   body.addEventListener("htmx:xhr:progress", function (event) {
     var bar = event.target.querySelector && event.target.querySelector("progress");

@@ -1,0 +1,55 @@
+"""A live update arriving in a second browser: Ada watches her task list while Bo, in
+another browser, creates a task assigned to her; it appears on Ada's page without a reload,
+through the real live process (`python -m live`) and the page's live.js, with a toast
+saying it was assigned to her."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import expect
+
+from accounts.models import User
+from live.tests.conftest import live_process  # noqa: F401 - the fixture, shared
+
+from .browsing import DESKTOP, PASSWORD, clear_toasts, shot, sign_in
+
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.e2e]
+
+
+def test_a_task_assigned_in_one_browser_appears_in_another(
+    browser,
+    live_server,
+    live_process,  # noqa: F811 - the fixture imported above
+    settings,
+):
+    # the pages point live.js at the test's live process (same host name as the pages, so
+    # the session cookie goes along)
+    settings.LIVE_PORT = live_process.port
+    User.objects.create_user(email="ada@example.com", password=PASSWORD, full_name="Ada")
+    User.objects.create_user(email="bo@example.com", password=PASSWORD, full_name="Bo")
+    base = live_server.url
+
+    watching = browser.new_context(viewport=DESKTOP).new_page()
+    sign_in(watching, base, "ada@example.com")
+    with watching.expect_websocket() as opened:
+        watching.goto(f"{base}/app/tasks/")
+    socket = opened.value
+    assert f":{live_process.port}/ws/" in socket.url
+    socket.wait_for_event("framereceived", lambda frame: "live.hello" in str(frame))
+    expect(watching.get_by_text("No tasks match")).to_be_visible()
+
+    acting = browser.new_context(viewport=DESKTOP).new_page()
+    sign_in(acting, base, "bo@example.com")
+    acting.goto(f"{base}/app/tasks/new/")
+    acting.get_by_label("Title").fill("Ship the release")
+    acting.get_by_label("Assign to").fill("ada@example.com")
+    acting.get_by_role("button", name="Create task").click()
+    expect(acting.get_by_role("heading", name="Ship the release")).to_be_visible()
+
+    # no reload on Ada's side: the event reached her page, which fetched its list again
+    arrived = watching.get_by_role("link", name="Ship the release")
+    expect(arrived).to_be_visible(timeout=10_000)
+    expect(watching.locator("#toasts")).to_contain_text("“Ship the release” was assigned to you.")
+    shot(watching, "live-second-browser-toast")
+    clear_toasts(watching)
+    shot(watching, "live-second-browser")
