@@ -129,7 +129,7 @@ def meeting_create_page(request: SignedInRequest) -> HttpResponse:
             except ApplicationError as exc:
                 errors_onto(form, exc)
             else:
-                return _saved(request, meeting, "Meeting created.")
+                return _saved(request, meeting, "Meeting created: the participants are invited by email.")
     status = INVALID if form.errors else 200
     context = {"form": form, "meeting": None}
     return render(request, "web/meetings/form.html", context, status=status)
@@ -158,7 +158,7 @@ def meeting_edit_page(request: SignedInRequest, meeting_id: int) -> HttpResponse
                     return _refused(request, exc)
                 errors_onto(form, exc)
             else:
-                return _saved(request, meeting, "Meeting saved.")
+                return _saved(request, meeting, "Meeting saved: participants hear of any change by email.")
     status = INVALID if form.errors else 200
     context = {"form": form, "meeting": meeting}
     return render(request, "web/meetings/form.html", context, status=status)
@@ -289,7 +289,7 @@ def meeting_cancel_page(request: SignedInRequest, meeting_id: int) -> HttpRespon
         return _refused(request, exc)
     return done(
         request,
-        "Meeting cancelled.",
+        "Meeting cancelled: the participants are told by email.",
         reverse("web:meeting-detail", args=[meeting.pk]),
     )
 
