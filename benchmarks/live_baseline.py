@@ -31,6 +31,4 @@ class BareConsumer(AsyncWebsocketConsumer):
         await self.send(text_data=message["text"])
 
 
-application = ProtocolTypeRouter(
-    {"websocket": URLRouter([path("ws/", BareConsumer.as_asgi())])}  # type: ignore[arg-type]
-)
+application = ProtocolTypeRouter({"websocket": URLRouter([path("ws/", BareConsumer.as_asgi())])})

@@ -172,9 +172,8 @@ def start_clients(
             command.append("--ours")
         clients.append((subprocess.Popen(command, cwd=ROOT), out))
     for process, out in clients:
-        assert wait_for(lambda out=out: out.with_suffix(".ready").exists(), timeout=180), (
-            "clients did not connect"
-        )
+        ready = out.with_suffix(".ready")
+        assert wait_for(ready.exists, timeout=180), "clients did not connect"
         assert process.poll() is None
     return clients
 
@@ -185,7 +184,7 @@ def stop_clients(clients: list[tuple[subprocess.Popen, Path]]) -> list[tuple[str
         process.send_signal(signal.SIGTERM)
     for process, out in clients:
         process.wait(timeout=60)
-        received += [tuple(r) for r in json.loads(out.read_text())]  # type: ignore[misc]
+        received += [(tag, at) for tag, at in json.loads(out.read_text())]
     return received
 
 

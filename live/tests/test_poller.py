@@ -3,14 +3,25 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Iterator
 
 import pytest
+from channels.db import database_sync_to_async
+from django.db import connections
 
 from live.models import LiveEvent
 from live.poller import Poller
 from live.services import PUBLIC, live_publish
 
 pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture(autouse=True)
+def _close_the_database_thread() -> Iterator[None]:
+    """The poller reads in Channels' database thread: its connection must not outlive the
+    test (PostgreSQL would refuse to drop the test database)."""
+    yield
+    asyncio.run(database_sync_to_async(connections.close_all)())
 
 
 class RecordingHub:
