@@ -106,7 +106,9 @@ def test_a_meeting_is_organized_answered_and_cancelled(browser, live_server):
     expect(page.locator("#toasts")).to_contain_text("Reminder emailed to 1 participant.")
     page.get_by_role("button", name="Cancel meeting").click()
     expect(page.get_by_role("heading", level=1)).to_contain_text("Cancelled")
-    expect(page.locator("#toasts")).to_contain_text("Meeting cancelled: the participants are told by email.")
+    expect(page.locator("#toasts")).to_contain_text(
+        "Meeting cancelled: the participants are told by email."
+    )
     expect(page.get_by_role("button", name="Cancel meeting")).to_have_count(0)
     meeting.refresh_from_db()
     assert meeting.status == Meeting.Status.CANCELLED

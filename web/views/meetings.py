@@ -129,7 +129,9 @@ def meeting_create_page(request: SignedInRequest) -> HttpResponse:
             except ApplicationError as exc:
                 errors_onto(form, exc)
             else:
-                return _saved(request, meeting, "Meeting created: the participants are invited by email.")
+                return _saved(
+                    request, meeting, "Meeting created: the participants are invited by email."
+                )
     status = INVALID if form.errors else 200
     context = {"form": form, "meeting": None}
     return render(request, "web/meetings/form.html", context, status=status)
@@ -158,7 +160,9 @@ def meeting_edit_page(request: SignedInRequest, meeting_id: int) -> HttpResponse
                     return _refused(request, exc)
                 errors_onto(form, exc)
             else:
-                return _saved(request, meeting, "Meeting saved: participants hear of any change by email.")
+                return _saved(
+                    request, meeting, "Meeting saved: participants hear of any change by email."
+                )
     status = INVALID if form.errors else 200
     context = {"form": form, "meeting": meeting}
     return render(request, "web/meetings/form.html", context, status=status)
