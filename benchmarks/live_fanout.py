@@ -37,6 +37,7 @@ sys.path.insert(0, str(ROOT))  # run as a script: the repository's packages firs
 
 import argparse
 import asyncio
+import gc
 import json
 import os
 import random
@@ -89,6 +90,9 @@ async def _client_main(url: str, tokens: list[tuple[int, str]], ours: bool, out:
         await asyncio.sleep(0.002)  # not 500 handshakes in one burst
     while connected < len(tokens):
         await asyncio.sleep(0.05)
+    # the clients are the measuring instrument: no collector pause of theirs in the figures
+    gc.freeze()
+    gc.disable()
     out.with_suffix(".ready").touch()
     await stop.wait()
     for task in tasks:
@@ -379,7 +383,8 @@ def main() -> None:
         f"\nmemory per connection: ours {ours['kb_per_connection']} KB"
         f" (RSS {ours['rss_idle_mb']} → {ours['rss_loaded_mb']} MB), baseline"
         f" {baseline['kb_per_connection']} KB"
-        f"\ngoal: p99 < 200 ms — {'met' if ours['private']['p99_ms'] < 200 else 'NOT met'}"
+        f"\ngoal: p99 < 200 ms, to one client and to all — "
+        f"{'met' if max(ours['private']['p99_ms'], ours['public']['p99_ms']) < 200 else 'NOT met'}"
     )
 
 
