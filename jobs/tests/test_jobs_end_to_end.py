@@ -15,28 +15,17 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
-from django.db import connection
 
 from jobs.models import Job, JobRun
 from jobs.schedules import ONCE, Schedule
 from taskplatform import heartbeat
 from taskplatform.celery import app as celery_app
-from taskplatform.testing import wait_for
+from taskplatform.testing import child_database_url, wait_for
 
 from .helpers import in_seconds, make_job
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.e2e]
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def database_url() -> str:
-    """The test database, as a URL another process can open."""
-    db = connection.settings_dict
-    if connection.vendor == "sqlite":
-        return f"sqlite:///{db['NAME']}"
-    host, port = db.get("HOST") or "127.0.0.1", db.get("PORT") or 5432
-    password = f":{db['PASSWORD']}" if db.get("PASSWORD") else ""
-    return f"postgres://{db['USER']}{password}@{host}:{port}/{db['NAME']}"
 
 
 @pytest.fixture
@@ -45,7 +34,7 @@ def beat_process(tmp_path):
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "taskplatform.settings.test",
-        "DATABASE_URL": database_url(),
+        "DATABASE_URL": child_database_url(),
         "CELERY_BROKER_URL": celery_app.conf.broker_url,
         "CELERY_TASK_ALWAYS_EAGER": "false",  # beat must send, not run, what is due
     }

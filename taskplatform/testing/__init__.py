@@ -12,7 +12,7 @@ import subprocess
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import redis
 
@@ -114,3 +114,31 @@ def _pings(client: redis.Redis) -> bool:
         return bool(client.ping())
     except redis.RedisError:
         return False
+
+
+def child_database_url() -> str:
+    """The test database as a URL another process (a worker, beat, the live process) opens."""
+    from django.db import connection
+
+    db = connection.settings_dict
+    if connection.vendor == "sqlite":
+        return f"sqlite:///{db['NAME']}"
+    host, port = db.get("HOST") or "127.0.0.1", db.get("PORT") or 5432
+    password = f":{db['PASSWORD']}" if db.get("PASSWORD") else ""
+    return f"postgres://{db['USER']}{password}@{host}:{port}/{db['NAME']}"
+
+
+class LiveProcess:
+    """The live process (`python -m live`) a test started: where it listens, its log, and
+    WebSocket clients for it (the websockets library's sync client)."""
+
+    def __init__(self, port: int, log: Path) -> None:
+        self.port, self.log = port, log
+        self.url = f"ws://127.0.0.1:{port}/ws/"
+
+    def connect(self, query: str = "", *, token: str | None = None, **kwargs: Any) -> Any:
+        from websockets.sync.client import connect
+
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        headers.update(kwargs.pop("headers", {}))
+        return connect(self.url + query, additional_headers=headers, open_timeout=10, **kwargs)

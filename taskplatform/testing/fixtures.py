@@ -12,6 +12,9 @@ from __future__ import annotations
 
 import os
 import shutil
+import socket
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -20,7 +23,16 @@ import pytest
 from django.core.cache import cache
 from django.db import connections
 
-from taskplatform.testing import PASSWORD, PrivateRedis, client_for, free_port, use_broker
+from taskplatform.testing import (
+    PASSWORD,
+    LiveProcess,
+    PrivateRedis,
+    child_database_url,
+    client_for,
+    free_port,
+    use_broker,
+    wait_for,
+)
 
 if TYPE_CHECKING:
     from django.test import Client
@@ -31,6 +43,7 @@ if TYPE_CHECKING:
     from accounts.models import User
 
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def _services_required() -> bool:
@@ -248,3 +261,44 @@ def browser(monkeypatch: pytest.MonkeyPatch) -> Iterator[Browser]:
             browser.close()
             # ORM calls made while Playwright's loop ran used their own connections
             connections.close_all()
+
+
+# --- The live process -------------------------------------------------------------------------
+
+
+@pytest.fixture
+def live_process(transactional_db: None, tmp_path: Path) -> Iterator[LiveProcess]:
+    """`python -m live`, as the Procfile runs it, on the test database (and REDIS_URL's
+    Redis when set; else it polls the database)."""
+    port = free_port()
+    log = tmp_path / "live.log"
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "taskplatform.settings.test",
+        "DATABASE_URL": child_database_url(),
+        "HOST": "127.0.0.1",
+        "LIVE_PORT": str(port),
+        "LIVE_POLL_SECONDS": "0.05",
+    }
+    process = subprocess.Popen(
+        [sys.executable, "-m", "live"],
+        cwd=ROOT,
+        env=env,
+        stdout=log.open("w"),
+        stderr=subprocess.STDOUT,
+    )
+
+    def answering() -> bool:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+            return True
+        except OSError:
+            return process.poll() is not None
+
+    try:
+        assert wait_for(answering, timeout=60) and process.poll() is None, log.read_text()
+        yield LiveProcess(port, log)
+    finally:
+        process.terminate()
+        process.wait(timeout=20)
+        print(log.read_text()[-3000:])
