@@ -14,7 +14,7 @@ What it does, in the order a deployment does it:
 2. services: a fresh PostgreSQL database, a private redis-server on a free port and an SMTP
    server inside this process that records every message;
 3. `python manage.py migrate --noinput` (compose's migrate service), then the Procfile's
-   web, worker and beat lines, each through /bin/sh as honcho would, with prod settings,
+   web, worker, beat and live lines, each through /bin/sh as honcho would, with prod settings,
    as an unprivileged user when we are root (the image runs as USER app); the Dockerfile's
    HEALTHCHECK command must pass;
 4. a client behind a TLS-terminating proxy: every request carries X-Forwarded-Proto: https
@@ -27,6 +27,10 @@ What it does, in the order a deployment does it:
    names when the storage is the manifest one), an operator's admin login (CSRF, Secure
    cookies) with an account from `createsuperuser`,
    /api/schema/, /health/ready "ok" once the worker's and beat's heartbeats are in;
+   the web app: sign in through its form (CSRF, Secure cookies), the task list with its
+   hashed CSS and scripts (htmx, live.js) and a connect-src naming the live process; the live
+   process: a WebSocket signed in by token hears the task created over the API and the
+   reminder's run finishing;
 6. no process died, no 5xx and no ERROR line in any log, every process stops on SIGTERM.
 
 Processes are started in their own sessions; their process-group ids are appended to
@@ -232,7 +236,7 @@ def procfile(path: Path) -> dict[str, str]:
         if not sep or not command.strip():
             raise SmokeFailure(f"Procfile: can't parse line {line!r}")
         processes[name.strip()] = command.strip()
-    missing = {"web", "worker", "beat"} - processes.keys()
+    missing = {"web", "worker", "beat", "live"} - processes.keys()
     if missing:
         raise SmokeFailure(f"Procfile: no {', '.join(sorted(missing))} process")
     return processes
@@ -603,7 +607,7 @@ def smoke(work: Path, venv: Path, procs: Processes) -> None:
     say(f"ok   Redis on :{redis_port}, SMTP on :{smtp_port}")
 
     # --- 3. migrate, then the Procfile --------------------------------------------------------
-    web_port = free_port()
+    web_port, live_port = free_port(), free_port()
     # the production .env of docs/operations.md's "Running in production", pointed at our services
     runtime_env = {
         **build_env,
@@ -625,6 +629,7 @@ def smoke(work: Path, venv: Path, procs: Processes) -> None:
         # this machine is shared, so the proxy (us) reaches it on 127.0.0.1
         "HOST": "127.0.0.1",
         "PORT": str(web_port),
+        "LIVE_PORT": str(live_port),
     }
     # a variant to try, e.g. PROD_SMOKE_ENV="WEB_THREADS=4 WEB_CONCURRENCY=3"
     for word in shlex.split(os.environ.get("PROD_SMOKE_ENV", "")):
@@ -673,7 +678,7 @@ def smoke(work: Path, venv: Path, procs: Processes) -> None:
         timeout=60,
         user=user,
     )
-    for name in ("web", "worker", "beat"):
+    for name in ("web", "worker", "beat", "live"):
         procs.start(name, processes[name], env=runtime_env, cwd=app, user=user)
 
     client = Client(web_port)
@@ -736,6 +741,8 @@ def smoke(work: Path, venv: Path, procs: Processes) -> None:
         },
     )
     client.token = tokens.json()["access"]
+    # signed in to the live process before anything happens that it must tell of
+    live = live_socket(live_port, client.token)
     me = client.request("GET", "/api/v1/auth/me/", expect=200).json()
     check(me["email"] == email_address, f"register, login, me: me is {me}")
     check(
@@ -851,6 +858,13 @@ def smoke(work: Path, venv: Path, procs: Processes) -> None:
         "/api/schema/ is the OpenAPI document",
     )
 
+    web_app(client, manifest, email_address, password, live_port)
+    title = f"smoke task {secrets.token_hex(4)}"
+    client.request("POST", "/api/v1/tasks/", expect=201, json={"title": title})
+    created = live_event(live, lambda e: e["type"] == "task.created")
+    check(created["data"]["title"] == title, f"the live process told of the new task: {created}")
+    say("ok   the live process: a token's WebSocket hears the task created over the API")
+
     deadline = time.monotonic() + 60
     while True:
         procs.assert_alive()
@@ -897,6 +911,12 @@ def smoke(work: Path, venv: Path, procs: Processes) -> None:
         time.sleep(0.5)
     job_now = client.request("GET", f"/api/v1/jobs/{job['id']}/", expect=200).json()
     check(job_now["status"] == "completed", f"one run, succeeded; job completed: {job_now}")
+    finished = live_event(live, lambda e: e["type"] == "run.finished")
+    check(
+        finished["data"]["status"] == "succeeded", f"the live process told of the run: {finished}"
+    )
+    live.close()
+    say("ok   the live process: the reminder's run.finished reached the WebSocket")
 
     say("waiting 30 s for a duplicate…")
     # meanwhile an operator's command re-hashes the upload from another process
@@ -920,16 +940,88 @@ def smoke(work: Path, venv: Path, procs: Processes) -> None:
 
     # --- 8. the processes: alive, no errors, stop on SIGTERM ------------------------------------
     procs.assert_alive()
-    slow = procs.stop(["web", "beat", "worker"])
-    check(not slow, f"web, worker and beat stop on SIGTERM within 20 s: {slow} did not")
+    slow = procs.stop(["web", "beat", "worker", "live"])
+    check(not slow, f"web, worker, beat and live stop on SIGTERM within 20 s: {slow} did not")
     problems = []
-    for name in ("migrate", "web", "worker", "beat"):
+    for name in ("migrate", "web", "worker", "beat", "live"):
         problems += [f"{name}: {line}" for line in log_problems(procs.log_path(name))]
     check(not problems, "no 5xx, ERROR or traceback in the logs: \n  " + "\n  ".join(problems[:30]))
     # Django mails ADMINS every error it logs (500s included)
     reports = [str(m["subject"]) for m in mailbox.to(ADMINS)]
     check(not reports, f"no error report mailed to ADMINS: {reports}")
     subprocess.run([*psql, f'DROP DATABASE IF EXISTS "{PG_DB}" WITH (FORCE)'], env=quiet)
+
+
+def web_app(client: Client, manifest, email_address: str, password: str, live_port: int) -> None:
+    """The end users' web app through the TLS proxy: its sign-in form (CSRF, Secure
+    cookies), then the task list with its hashed CSS and scripts and a Content-Security-
+    Policy whose connect-src names the live process's wss:// address."""
+    client.cookies.clear()  # a user's own browser, not the operator's
+    login = client.request("GET", "/app/login/", expect=200, browser=True)
+    csrf = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', login.text)
+    check(csrf is not None, "the web app's sign-in form carries a CSRF token")
+    signed_in = client.request(
+        "POST",
+        "/app/login/",
+        auth=False,
+        browser=True,
+        headers={"Origin": client.PUBLIC, "Referer": client.PUBLIC + "/app/login/"},
+        data={"csrfmiddlewaretoken": csrf.group(1), "email": email_address, "password": password},
+    )
+    check(
+        signed_in.status_code == 302 and signed_in.headers.get("Location") == "/app/",
+        f"web app sign-in: {signed_in.status_code} {signed_in.headers.get('Location')}",
+    )
+    tasks = client.request("GET", "/app/tasks/", expect=200, auth=False, browser=True)
+    css, js = fetch_assets("/app/tasks/", client, tasks, manifest)
+    scripts = " ".join(js)
+    check(
+        "htmx" in scripts and "live" in scripts and css,
+        f"the task list loads its CSS, htmx and live.js: {css} {js}",
+    )
+    policy = tasks.headers.get("Content-Security-Policy", "")
+    check(
+        f"wss://localhost:{live_port}" in policy,
+        f"the pages may connect to the live process: {policy}",
+    )
+    say(f"ok   web app: signed in through its form, the task list and its {len(js)} scripts")
+
+
+def live_socket(port: int, token: str):
+    """A WebSocket to the live process, signed in by the API's access token, past its hello."""
+    from websockets.sync.client import connect
+
+    deadline = time.monotonic() + 60
+    while True:  # the process may still be starting
+        try:
+            ws = connect(
+                f"ws://127.0.0.1:{port}/ws/",
+                additional_headers={"Authorization": f"Bearer {token}"},
+                open_timeout=20,
+            )
+            break
+        except OSError as exc:
+            if time.monotonic() > deadline:
+                raise SmokeFailure(f"the live process never answered on :{port}: {exc}") from exc
+            time.sleep(0.5)
+    hello = json.loads(ws.recv(timeout=10))
+    check(hello.get("type") == "live.hello", f"the live process says hello: {hello}")
+    return ws
+
+
+def live_event(ws, wanted, timeout: float = 20.0) -> dict:
+    """The first event `wanted` accepts, within `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            raise SmokeFailure("the live process sent no such event within the time")
+        try:
+            message = json.loads(ws.recv(timeout=left))
+        except TimeoutError:
+            continue
+        if "id" in message and wanted(message):
+            return message
 
 
 SETTINGS_PROBE = """
