@@ -66,8 +66,10 @@ class LiveConsumer(AsyncWebsocketConsumer):
         # meanwhile waits in the outbox until the replay is sent)
         self.live_groups = [group_of(user_id), PUBLIC_GROUP]
         await hub().join(self, self.live_groups)
-        if not redis_transport():
-            await poller.ensure_running(hub(), settings.LIVE_POLL_SECONDS)
+        # without Redis the poller is the feed; with it, the catch-up for failed pushes
+        pushed = redis_transport()
+        interval = settings.LIVE_CATCHUP_SECONDS if pushed else settings.LIVE_POLL_SECONDS
+        await poller.ensure_running(hub(), interval)
         await self.accept(subprotocol)
         if caller.expires_at is not None:
             delay = (caller.expires_at - timezone.now()).total_seconds()

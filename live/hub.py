@@ -9,12 +9,13 @@ whose baseline is that stock path). Here the process holds one channel of the la
 each group that one of its connections needs (channels-redis pub/sub: one SUBSCRIBE per
 group per process), and on each message writes the already-serialized text to the
 connections of that group directly. Without Redis the database poller hands events to
-`deliver` itself.
+`deliver` itself; with Redis it still runs, slowly, to catch what a failed push lost.
 """
 
 from __future__ import annotations
 
 import asyncio
+import collections
 import logging
 from typing import TYPE_CHECKING, Any
 
@@ -24,6 +25,10 @@ if TYPE_CHECKING:
     from .consumers import LiveConsumer
 
 log = logging.getLogger(__name__)
+
+# ids the hub has handed out lately: an event the pub/sub push and the catch-up poller both
+# bring (live/poller.py) goes out once
+SEEN_MAX = 100_000
 
 _hubs: dict[asyncio.AbstractEventLoop, Hub] = {}
 
@@ -43,6 +48,8 @@ class Hub:
         self.channel: str | None = None
         self.receiver: asyncio.Task | None = None
         self.lock = asyncio.Lock()
+        self.seen: set[int] = set()
+        self.seen_order: collections.deque[int] = collections.deque()
 
     @property
     def uses_layer(self) -> bool:
@@ -90,7 +97,15 @@ class Hub:
             self.deliver(message)
 
     def deliver(self, message: dict[str, Any]) -> int:
-        """Hand an event message (live.pushing.message_of) to its group's connections."""
+        """Hand an event message (live.pushing.message_of) to its group's connections,
+        once: an id handed out already (pushed and also found by the poller) is dropped."""
+        event_id = message["id"]
+        if event_id in self.seen:
+            return 0
+        self.seen.add(event_id)
+        self.seen_order.append(event_id)
+        if len(self.seen_order) > SEEN_MAX:
+            self.seen.discard(self.seen_order.popleft())
         members = self.members.get(message["group"], ())
         for consumer in list(members):
             consumer.push(message["id"], message["text"])

@@ -3,6 +3,11 @@ committed since its last look, every LIVE_POLL_SECONDS, and hands each to its gr
 process's hub (live/hub.py). One query a tick for the whole process, not one per
 connection.
 
+With Redis the same task runs every LIVE_CATCHUP_SECONDS as a safety net: an event whose
+push failed (Redis down for a moment, a publisher killed between commit and publish)
+reaches its connected clients that late rather than never; the hub drops the ones the push
+brought already.
+
 Ids are handed out before commit, so on PostgreSQL an event can commit after one with a
 higher id: an id skipped over is looked for again for HOLE_SECONDS before it is taken for a
 rolled-back insert. (SQLite writes one transaction at a time: no such holes there.)

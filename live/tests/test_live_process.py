@@ -140,6 +140,23 @@ def test_a_client_that_resumes_gets_exactly_what_it_missed(live_process):
         assert nothing_more(ws)
 
 
+def test_an_event_no_push_brought_still_arrives_once(live_process):
+    """A push lost (Redis down a moment, a publisher killed after its commit): the live
+    process's catch-up read of the table (LIVE_CATCHUP_SECONDS) delivers it; an event that
+    was pushed too is not sent twice."""
+    ada = UserFactory.create()
+    with live_process.connect(token=token(ada)) as ws:
+        receive(ws)  # hello
+        lost = LiveEvent.objects.create(
+            audience=ada.pk, type="task.updated", object_type="task", object_id=1, data={}
+        )
+        task_create(owner=ada, title="Pushed")
+        got = [receive_event(ws, timeout=10), receive_event(ws, timeout=10)]
+        assert lost.pk in {m["id"] for m in got}
+        assert {m["type"] for m in got} == {"task.updated", "task.created"}
+        assert nothing_more(ws, wait=2.0)  # the catch-up found "Pushed" too: dropped
+
+
 def test_a_client_too_far_behind_is_told_to_reload(live_process, settings):
     ada = UserFactory.create()
     with live_process.connect("?last_id=0", token=token(ada)) as ws:

@@ -451,6 +451,8 @@ LIVE_RETENTION_HOURS = env.int("LIVE_RETENTION_HOURS", default=24)
 LIVE_REPLAY_MAX = env.int("LIVE_REPLAY_MAX", default=500)
 # without Redis the live process reads new events from the database this often
 LIVE_POLL_SECONDS = env.float("LIVE_POLL_SECONDS", default=0.1)
+# with Redis it reads them this often too, for events whose push failed (live/poller.py)
+LIVE_CATCHUP_SECONDS = env.float("LIVE_CATCHUP_SECONDS", default=2.0)
 if REDIS_URL:
     # pub/sub: one PUBLISH a group reaches every live process (live/pushing.py). Pub/sub
     # channels are server-wide, not per Redis database: the prefix names the database, so

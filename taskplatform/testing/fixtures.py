@@ -279,6 +279,7 @@ def live_process(transactional_db: None, tmp_path: Path) -> Iterator[LiveProcess
         "HOST": "127.0.0.1",
         "LIVE_PORT": str(port),
         "LIVE_POLL_SECONDS": "0.05",
+        "LIVE_CATCHUP_SECONDS": "0.5",
     }
     process = subprocess.Popen(
         [sys.executable, "-m", "live"],
