@@ -46,6 +46,7 @@ import signal
 import statistics
 import subprocess
 import time
+from collections.abc import Callable
 from typing import Any
 
 from taskplatform.testing import free_port, wait_for
@@ -251,22 +252,35 @@ def run_ours(args, work, users, tasks, public_task) -> dict[str, Any]:
                 transaction.on_commit(lambda: sent.__setitem__(tag, time.time()))
                 task_update(task=task, actor=owner, title=tag)
 
-        interval = 1 / args.rate
-        next_at = time.monotonic()
-        for n in range(args.private):
+        def private(n: int) -> None:
             index = rng.randrange(len(tasks))
             update(tasks[index], users[index][1], f"p-{n}")
-            next_at += interval
-            time.sleep(max(0.0, next_at - time.monotonic()))
-        for n in range(args.public):
-            update(public_task, users[0][1], f"b-{n}")
-            time.sleep(1.0)
-        time.sleep(3)
+
+        drive(args, private, lambda n: update(public_task, users[0][1], f"b-{n}"))
         received = stop_clients(clients)
     finally:
         server.terminate()
         server.wait(timeout=30)
-    result = summarize("ours", sent, received, len(users))
+    return summarize_run("ours", sent, received, users, idle, loaded)
+
+
+def drive(args, private: Callable[[int], None], public: Callable[[int], None]) -> None:
+    """`--private` events at `--rate` a second, then `--public` ones a second apart, then
+    3 s for the last to arrive."""
+    interval = 1 / args.rate
+    next_at = time.monotonic()
+    for n in range(args.private):
+        private(n)
+        next_at += interval
+        time.sleep(max(0.0, next_at - time.monotonic()))
+    for n in range(args.public):
+        public(n)
+        time.sleep(1.0)
+    time.sleep(3)
+
+
+def summarize_run(name, sent, received, users, idle: int, loaded: int) -> dict[str, Any]:
+    result = summarize(name, sent, received, len(users))
     result["rss_idle_mb"] = round(idle / 1024, 1)
     result["rss_loaded_mb"] = round(loaded / 1024, 1)
     result["kb_per_connection"] = round((loaded - idle) / len(users), 1)
@@ -299,25 +313,16 @@ def run_baseline(args, work, users) -> dict[str, Any]:
             sent[tag] = time.time()
             redis_client.publish(group_channel(group), message)
 
-        interval = 1 / args.rate
-        next_at = time.monotonic()
-        for n in range(args.private):
-            publish(f"live.u{users[rng.randrange(len(users))][0]}", f"p-{n}")
-            next_at += interval
-            time.sleep(max(0.0, next_at - time.monotonic()))
-        for n in range(args.public):
-            publish("live.public", f"b-{n}")
-            time.sleep(1.0)
-        time.sleep(3)
+        drive(
+            args,
+            lambda n: publish(f"live.u{users[rng.randrange(len(users))][0]}", f"p-{n}"),
+            lambda n: publish("live.public", f"b-{n}"),
+        )
         received = stop_clients(clients)
     finally:
         server.terminate()
         server.wait(timeout=30)
-    result = summarize("baseline", sent, received, len(users))
-    result["rss_idle_mb"] = round(idle / 1024, 1)
-    result["rss_loaded_mb"] = round(loaded / 1024, 1)
-    result["kb_per_connection"] = round((loaded - idle) / len(users), 1)
-    return result
+    return summarize_run("baseline", sent, received, users, idle, loaded)
 
 
 def prepare(count: int):
