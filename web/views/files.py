@@ -143,10 +143,15 @@ def file_upload(request: SignedInRequest) -> HttpResponse:
 @signed_in  # type: ignore[arg-type]  # a download streams: an HttpResponseBase
 @require_GET
 def file_download(request: SignedInRequest, pk: int) -> HttpResponseBase:
-    stored = _own_file(request, pk)
+    return download(request, _own_file(request, pk))
+
+
+def download(request: HttpRequest, stored: StoredFile) -> HttpResponseBase:
+    """The file's bytes, streamed as the API's download does; a 404 page if the blob is
+    gone (content_missing)."""
     try:
         return file_download_response(request, stored)
-    except ApplicationError as exc:  # content_missing: the blob is gone
+    except ApplicationError as exc:
         raise Http404(exc.message) from None
 
 

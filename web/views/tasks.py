@@ -19,7 +19,6 @@ from django.urls import URLPattern, path, reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from files.downloads import file_download_response
 from taskplatform.exceptions import ApplicationError
 from tasks.filters import task_ordering, tasks_filtered
 from tasks.models import Priority, Task
@@ -46,7 +45,7 @@ from .base import (
     signed_in,
     toast,
 )
-from .files import streamed_upload
+from .files import download, streamed_upload
 
 # the regions htmx requests target: the list's results, a task's page
 RESULTS = "task-results"
@@ -257,10 +256,7 @@ def task_attachment_download(request: SignedInRequest, pk: int, file_id: int) ->
     stored = task_attachment_get(task=_visible(request, pk), file_id=file_id)
     if stored is None:
         raise Http404("No such file is attached to this task.")
-    try:
-        return file_download_response(request, stored)
-    except ApplicationError as exc:  # content_missing: the blob is gone
-        raise Http404(exc.message) from None
+    return download(request, stored)
 
 
 @signed_in
