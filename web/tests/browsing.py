@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from django.conf import settings
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Browser, Page, expect
 
 PASSWORD = "correct-horse-battery-staple"
 DESKTOP = {"width": 1280, "height": 800}
@@ -19,6 +19,19 @@ def shot(page: Page, name: str) -> Path:
     page.screenshot(path=str(path), full_page=True)
     assert path.stat().st_size > 5_000
     return path
+
+
+def open_page(browser: Browser, viewport: dict = DESKTOP, **options) -> tuple[Page, list[str]]:
+    """A page in a browser context of its own that accepts hx-confirm's dialogs, and the
+    Content-Security-Policy violations its console reports (a test ends expecting none)."""
+    page = browser.new_context(viewport=viewport, **options).new_page()
+    page.on("dialog", lambda dialog: dialog.accept())
+    violations: list[str] = []
+    page.on(
+        "console",
+        lambda m: violations.append(m.text) if "Content Security Policy" in m.text else None,
+    )
+    return page, violations
 
 
 def fill_sign_in(page: Page, email: str, password: str = PASSWORD) -> None:

@@ -16,7 +16,7 @@ from playwright.sync_api import expect
 from accounts.models import User
 from files.models import StoredFile
 
-from .browsing import DESKTOP, PASSWORD, PHONE, clear_toasts, shot
+from .browsing import PASSWORD, PHONE, clear_toasts, open_page, shot
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.e2e]
 
@@ -27,14 +27,8 @@ def test_a_file_is_uploaded_verified_downloaded_and_deleted(
     settings.FILES_USER_QUOTA_BYTES = 10 * 1024**2
     base = live_server.url
     User.objects.create_user(email="ada@example.com", password=PASSWORD, full_name="Ada")
-    context = browser.new_context(viewport=DESKTOP, accept_downloads=True)
-    page = context.new_page()
-    page.on("dialog", lambda dialog: dialog.accept())  # hx-confirm's confirm()
-    csp_errors: list[str] = []
-    page.on(
-        "console",
-        lambda m: csp_errors.append(m.text) if "Content Security Policy" in m.text else None,
-    )
+    page, csp_errors = open_page(browser, accept_downloads=True)
+    context = page.context
 
     page.goto(f"{base}/app/login/")
     page.get_by_label("Email").fill("ada@example.com")

@@ -17,7 +17,7 @@ from playwright.sync_api import Page, expect
 from accounts.models import User
 from jobs.models import Job, JobRun
 
-from .browsing import DESKTOP, PASSWORD, PHONE, clear_toasts, shot, sign_in
+from .browsing import PASSWORD, PHONE, clear_toasts, open_page, shot, sign_in
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.e2e]
 
@@ -36,9 +36,8 @@ def test_jobs_are_built_run_and_deleted(browser, live_server):
     user = User.objects.create_user(
         email="ada@example.com", password=PASSWORD, full_name="Ada", timezone="Europe/Berlin"
     )
-    context = browser.new_context(viewport=DESKTOP)
-    page = context.new_page()
-    page.on("dialog", lambda dialog: dialog.accept())  # hx-confirm's confirm()
+    page, csp_errors = open_page(browser)
+    context = page.context
     sign_in(page, base, "ada@example.com")
 
     # the nav leads to the jobs; none yet
@@ -149,3 +148,4 @@ def test_jobs_are_built_run_and_deleted(browser, live_server):
     assert not Job.objects.filter(name="Morning digest").exists()
     assert Job.objects.filter(owner=user).count() == 1
     context.close()
+    assert csp_errors == []

@@ -10,7 +10,7 @@ from playwright.sync_api import expect
 
 from accounts.models import User
 
-from .browsing import DESKTOP, PASSWORD, clear_toasts, shot, sign_in
+from .browsing import PASSWORD, clear_toasts, open_page, shot, sign_in
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.e2e]
 
@@ -28,7 +28,7 @@ def test_a_task_assigned_in_one_browser_appears_in_another(
     User.objects.create_user(email="bo@example.com", password=PASSWORD, full_name="Bo")
     base = live_server.url
 
-    watching = browser.new_context(viewport=DESKTOP).new_page()
+    watching, csp_errors = open_page(browser)
     sign_in(watching, base, "ada@example.com")
     frames: list[str] = []
     watching.on("websocket", lambda ws: ws.on("framereceived", lambda f: frames.append(str(f))))
@@ -43,7 +43,7 @@ def test_a_task_assigned_in_one_browser_appears_in_another(
         pytest.fail(f"no live.hello: {frames}\n{live_process.log.read_text()}")
     expect(watching.get_by_text("No tasks match")).to_be_visible()
 
-    acting = browser.new_context(viewport=DESKTOP).new_page()
+    acting, acting_csp_errors = open_page(browser)
     sign_in(acting, base, "bo@example.com")
     acting.goto(f"{base}/app/tasks/new/")
     acting.get_by_label("Title").fill("Ship the release")
@@ -58,3 +58,4 @@ def test_a_task_assigned_in_one_browser_appears_in_another(
     shot(watching, "live-second-browser-toast")
     clear_toasts(watching)
     shot(watching, "live-second-browser")
+    assert csp_errors == acting_csp_errors == []

@@ -15,7 +15,7 @@ from accounts.models import User
 from meetings.models import Meeting, Participant
 from notifications.models import NotificationPreference
 
-from .browsing import DESKTOP, PASSWORD, PHONE, shot, sign_in
+from .browsing import DESKTOP, PASSWORD, PHONE, open_page, shot, sign_in
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.e2e]
 
@@ -27,9 +27,8 @@ def test_a_meeting_is_organized_answered_and_cancelled(browser, live_server):
     )
     User.objects.create_user(email="grace@example.com", password=PASSWORD, full_name="Grace")
 
-    organizer = browser.new_context(viewport=DESKTOP)
-    page = organizer.new_page()
-    page.on("dialog", lambda dialog: dialog.accept())  # hx-confirm's confirm()
+    page, csp_errors = open_page(browser)
+    organizer = page.context
     sign_in(page, base, "ada@example.com")
 
     # the nav leads to the meetings; none yet
@@ -84,8 +83,8 @@ def test_a_meeting_is_organized_answered_and_cancelled(browser, live_server):
     page.set_viewport_size(DESKTOP)
 
     # the participant, in a browser of their own, accepts
-    participant = browser.new_context(viewport=DESKTOP)
-    other = participant.new_page()
+    other, other_csp_errors = open_page(browser)
+    participant = other.context
     sign_in(other, base, "grace@example.com")
     other.goto(f"{base}/app/meetings/")
     other.get_by_role("link", name="Design review").click()
@@ -146,6 +145,7 @@ def test_a_meeting_is_organized_answered_and_cancelled(browser, live_server):
 
     participant.close()
     organizer.close()
+    assert csp_errors == other_csp_errors == []
 
 
 def ada_feed_secret() -> str:

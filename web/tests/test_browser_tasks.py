@@ -21,7 +21,7 @@ from playwright.sync_api import expect
 from accounts.models import User
 from tasks.models import Priority, Tag, Task
 
-from .browsing import DESKTOP, PASSWORD, PHONE, clear_toasts, fill_sign_in, shot
+from .browsing import PASSWORD, PHONE, clear_toasts, fill_sign_in, open_page, shot
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.e2e]
 NEW_PASSWORD = "a-brand-new-passphrase"
@@ -60,14 +60,8 @@ def test_seed_004_smoke_list(browser, live_server, media, tmp_path):
         email="ada@example.com", password=PASSWORD, full_name="Ada", timezone="Europe/Berlin"
     )
     seed(user)
-    context = browser.new_context(viewport=DESKTOP, accept_downloads=True)
-    page = context.new_page()
-    page.on("dialog", lambda dialog: dialog.accept())  # hx-confirm's confirm()
-    csp_errors: list[str] = []
-    page.on(
-        "console",
-        lambda m: csp_errors.append(m.text) if "Content Security Policy" in m.text else None,
-    )
+    page, csp_errors = open_page(browser, accept_downloads=True)
+    context = page.context
 
     # log in (through the form): the task list asked for first comes after
     page.goto(f"{base}/app/tasks/")
