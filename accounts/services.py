@@ -24,6 +24,7 @@ from files.selectors import file_usage
 from files.services import blobs_delete
 from jobs.selectors import job_count
 from jobs.services import jobs_stop_for_owner
+from live.services import live_session_ended
 from notifications.kinds import Kind
 from notifications.services import notification_create
 from taskplatform.exceptions import ApplicationError
@@ -146,10 +147,12 @@ def user_session_login(*, request: HttpRequest, email: str, password: str) -> Us
 
 def user_session_logout(*, request: HttpRequest) -> None:
     """Sign out of the web app: the session is flushed (its CSRF token rotated)."""
-    user = request.user
+    user, session_key = request.user, request.session.session_key
     logout(request)
     if isinstance(user, User):
         audit_record(actor=user, action="user.logout", target=user, details={"via": "web"})
+        if session_key:  # its live connections close too (a tab left open in another window)
+            live_session_ended(user_id=user.pk, session_key=session_key)
 
 
 @transaction.atomic

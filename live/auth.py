@@ -16,6 +16,8 @@ from rest_framework_simplejwt.exceptions import AuthenticationFailed, InvalidTok
 
 from accounts.authentication import CachedJWTAuthentication
 
+from .services import session_tag
+
 SUBPROTOCOL = "taskplatform.live"
 TOKEN_SUBPROTOCOL = "bearer."  # noqa: S105 - a prefix, not a secret
 
@@ -28,6 +30,7 @@ class NotAuthenticated(Exception):
 class Caller:
     user: Any
     expires_at: datetime | None  # a token's expiry: the connection closes then
+    session: str | None = None  # a web session's tag (live.services.session_tag)
 
 
 def _token(scope: dict[str, Any]) -> str | None:
@@ -60,4 +63,6 @@ def caller(scope: dict[str, Any]) -> Caller:
         raise NotAuthenticated("Sign in first (session cookie or bearer token).")
     if not session_user.is_active:
         raise NotAuthenticated("This account is deactivated.")
-    return Caller(session_user, None)
+    session = scope.get("session")
+    key = getattr(session, "session_key", None)
+    return Caller(session_user, None, session_tag(key) if key else None)

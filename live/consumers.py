@@ -24,6 +24,7 @@ from . import auth, poller
 from .hub import hub
 from .pushing import PUBLIC_GROUP, group_of, redis_transport
 from .selectors import events_after, events_bounds
+from .services import SESSION_ENDED
 
 log = logging.getLogger(__name__)
 
@@ -34,6 +35,10 @@ TOO_SLOW = 4008  # events waited unsent past OUTBOX_MAX: reconnect and resume
 # ids a connection remembers having replayed, to drop the same events arriving live
 REPLAYED_FORGET_SECONDS = 30.0
 OUTBOX_MAX = 1000
+SIGNED_OUT = "Signed out."
+# how a session.ended event starts (user text inside the JSON has its quotes escaped, so
+# only the event's own type can match)
+ENDED = f'"type": "{SESSION_ENDED}"'
 
 
 class LiveConsumer(AsyncWebsocketConsumer):
@@ -51,6 +56,7 @@ class LiveConsumer(AsyncWebsocketConsumer):
         self.flusher: asyncio.Task | None = None
         self.closing: asyncio.Future | None = None
         self.open = False
+        self.session: str | None = None
         offered = self.scope.get("subprotocols", [])
         subprotocol = auth.SUBPROTOCOL if auth.SUBPROTOCOL in offered else None
         try:
@@ -62,6 +68,7 @@ class LiveConsumer(AsyncWebsocketConsumer):
             await self.close(code=NOT_AUTHENTICATED, reason=str(refused))
             return
         user_id = caller.user.pk
+        self.session = caller.session
         # subscribed before reading the database: nothing falls in between (what arrives
         # meanwhile waits in the outbox until the replay is sent)
         self.live_groups = [group_of(user_id), PUBLIC_GROUP]
@@ -113,6 +120,11 @@ class LiveConsumer(AsyncWebsocketConsumer):
         without making the hub wait for this client."""
         if event_id in self.replayed:
             return
+        if self.session and ENDED in text and self._ends_mine(text):
+            self.closing = asyncio.ensure_future(
+                self.close(code=NOT_AUTHENTICATED, reason=SIGNED_OUT)
+            )
+            return
         if len(self.outbox) >= OUTBOX_MAX:
             self.outbox.clear()
             self.closing = asyncio.ensure_future(
@@ -121,6 +133,10 @@ class LiveConsumer(AsyncWebsocketConsumer):
             return
         self.outbox.append(text)
         self._flush_soon()
+
+    def _ends_mine(self, text: str) -> bool:
+        """Is this event the end of the session this connection signed in with?"""
+        return json.loads(text).get("data", {}).get("session") == self.session
 
     def _flush_soon(self) -> None:
         if self.open and self.outbox and self.flusher is None:

@@ -8,6 +8,7 @@ with the change or not at all; once committed they are pushed to the live proces
 from __future__ import annotations
 
 import contextlib
+import hashlib
 from collections.abc import Iterable, Iterator
 from contextvars import ContextVar
 from datetime import timedelta
@@ -20,7 +21,16 @@ from django.utils import timezone
 from . import pushing
 from .models import PUBLIC, LiveEvent
 
-__all__ = ["PUBLIC", "live_prune", "live_publish", "live_together"]
+__all__ = [
+    "PUBLIC",
+    "live_prune",
+    "live_publish",
+    "live_session_ended",
+    "live_together",
+    "session_tag",
+]
+
+SESSION_ENDED = "session.ended"
 
 # inside `live_together`: the events published so far, written when it ends
 _together: ContextVar[list[LiveEvent] | None] = ContextVar("live_together", default=None)
@@ -69,6 +79,23 @@ def live_publish(
     else:
         together.extend(events)
     return events
+
+
+def session_tag(session_key: str) -> str:
+    """What names a web session in an event: a digest of its key, never the key."""
+    return hashlib.sha256(session_key.encode()).hexdigest()[:32]
+
+
+def live_session_ended(*, user_id: int, session_key: str) -> None:
+    """Tell the user's live processes a web session ended (signed out): the connection it
+    signed in closes (4401), so a tab left open stops hearing of the account."""
+    live_publish(
+        type=SESSION_ENDED,
+        object_type="session",
+        object_id=0,
+        audience=[user_id],
+        data={"session": session_tag(session_key)},
+    )
 
 
 def _write(events: list[LiveEvent]) -> None:

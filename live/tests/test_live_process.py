@@ -67,6 +67,26 @@ def test_the_web_session_signs_in(live_process):
         assert receive_event(ws)["data"]["title"] == "From the browser"
 
 
+def test_signing_out_closes_that_sessions_connections_only(live_process):
+    ada = UserFactory.create()
+    left, kept = Client(), Client()
+    left.force_login(ada)
+    kept.force_login(ada)
+    origin = "http://127.0.0.1:8000"
+
+    def connect(browser):
+        cookie = f"sessionid={browser.cookies['sessionid'].value}"
+        return live_process.connect(headers={"Cookie": cookie, "Origin": origin})
+
+    with connect(left) as gone, connect(kept) as stays:
+        assert receive(gone)["type"] == receive(stays)["type"] == "live.hello"
+        assert left.post("/app/logout/").status_code == 302
+        assert closed_with(gone) == (4401, "Signed out.")
+        assert receive_event(stays)["type"] == "session.ended"  # another session's
+        task_create(owner=ada, title="Still heard")
+        assert receive_event(stays)["data"]["title"] == "Still heard"
+
+
 def test_a_browser_sends_its_token_as_a_subprotocol(live_process):
     ada = UserFactory.create()
     protocols = ["taskplatform.live", f"bearer.{token(ada)}"]

@@ -11,6 +11,8 @@ from accounts.models import User
 from accounts.services import user_login
 from accounts.tests.factories import UserFactory
 from audit.models import AuditEvent
+from live.models import LiveEvent
+from live.services import session_tag
 from notifications.kinds import Kind
 from notifications.models import Notification
 
@@ -94,11 +96,15 @@ def test_posting_without_the_csrf_token_is_refused():
 def test_signing_out_ends_the_session_and_only_by_post():
     user = UserFactory()
     client = signed_in_client(user)
+    key = client.session.session_key
     assert client.get("/app/logout/").status_code == 405
     response = client.post("/app/logout/")
     assert response["Location"] == "/app/login/"
     assert client.get("/app/").status_code == 302
     assert AuditEvent.objects.filter(action="user.logout", actor=user).exists()
+    # the session's live connections are told to close (live/consumers.py)
+    ended = LiveEvent.objects.get(audience=user.pk, type="session.ended")
+    assert ended.data == {"session": session_tag(key)}
 
 
 @override_settings(ACCOUNTS_REQUIRE_EMAIL_VERIFICATION=True)

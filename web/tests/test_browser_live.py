@@ -59,3 +59,21 @@ def test_a_task_assigned_in_one_browser_appears_in_another(
     clear_toasts(watching)
     shot(watching, "live-second-browser")
     assert csp_errors == acting_csp_errors == []
+
+
+def test_signing_out_in_one_tab_signs_out_the_others(browser, live_server, live_process, settings):
+    settings.LIVE_PORT = live_process.port
+    User.objects.create_user(email="ada@example.com", password=PASSWORD, full_name="Ada")
+    base = live_server.url
+    left_open, csp_errors = open_page(browser)
+    sign_in(left_open, base, "ada@example.com")
+    with left_open.expect_websocket():
+        left_open.goto(f"{base}/app/tasks/")
+    other_tab = left_open.context.new_page()  # same browser, same session
+    other_tab.goto(f"{base}/app/")
+    other_tab.locator("summary", has_text="Ada").click()  # the account menu
+    other_tab.get_by_role("button", name="Sign out").click()
+    expect(other_tab.get_by_role("heading", name="Sign in")).to_be_visible()
+    # the tab left open heard its session end, and went to the sign-in page by itself
+    expect(left_open.get_by_role("heading", name="Sign in")).to_be_visible(timeout=10_000)
+    assert csp_errors == []

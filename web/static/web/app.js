@@ -76,6 +76,13 @@
     }
   });
 
+  // signed out in another tab: this one leaves too (the page reloads onto the sign-in page)
+  body.addEventListener("live:disconnected", function (event) {
+    if (event.detail.code === 4401 && event.detail.reason === "Signed out.") {
+      window.location.reload();
+    }
+  });
+
   // uploads: a <progress> inside the form shows how much has been sent
   body.addEventListener("htmx:xhr:progress", function (event) {
     var bar = event.target.querySelector && event.target.querySelector("progress");
