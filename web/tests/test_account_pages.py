@@ -16,15 +16,11 @@ from live.services import session_tag
 from notifications.kinds import Kind
 from notifications.models import Notification
 
+from .pages import signed_in_client
+
 pytestmark = pytest.mark.django_db
 PASSWORD = "correct-horse-battery-staple"
 NEW = "a-brand-new-passphrase"
-
-
-def signed_in_client(user: User) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 def test_an_anonymous_visitor_is_sent_to_sign_in_and_back():

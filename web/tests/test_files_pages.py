@@ -16,15 +16,11 @@ from files.models import StoredFile
 from files.tests.factories import StoredFileFactory
 from taskplatform.testing import stored_blobs
 
+from .pages import signed_in_client
+
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("media")]
 LIST = "/app/files/"
 HTMX = {"HX-Request": "true", "HX-Target": "files"}
-
-
-def client_of(user: User, **kwargs) -> Client:
-    client = Client(**kwargs)
-    client.force_login(user)
-    return client
 
 
 @pytest.fixture
@@ -34,7 +30,7 @@ def owner() -> User:
 
 @pytest.fixture
 def client(owner) -> Client:
-    return client_of(owner)
+    return signed_in_client(owner)
 
 
 def names(response) -> list[str]:
@@ -62,7 +58,7 @@ def test_the_list_shows_ones_own_files_and_usage(owner, settings, client):
     assert f'data-sha256="{mine.sha256}"' in html and mine.sha256[:12] in html
     assert 'aria-current="page"' in html
     staff = UserFactory(is_staff=True)
-    assert names(client_of(staff).get(LIST)) == []  # staff's page is their own too
+    assert names(signed_in_client(staff).get(LIST)) == []  # staff's page is their own too
 
 
 def test_htmx_targeting_the_region_gets_it_alone(owner, client):
@@ -91,7 +87,7 @@ def test_the_list_takes_the_same_queries_for_1_or_50_files(
 
 
 def csrf_client(user: User) -> tuple[Client, str]:
-    client = client_of(user, enforce_csrf_checks=True)
+    client = signed_in_client(user, enforce_csrf_checks=True)
     client.get(LIST)
     return client, client.cookies["csrftoken"].value
 

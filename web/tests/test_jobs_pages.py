@@ -22,14 +22,9 @@ from jobs.tests.factories import JobFactory, JobRunFactory
 from tasks.tests.factories import TaskFactory
 from web.views.jobs import schedule_words
 
+from .pages import HTMX, signed_in_client
+
 pytestmark = pytest.mark.django_db
-HTMX = {"HX-Request": "true"}
-
-
-def signed_in(user: User) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 @pytest.fixture
@@ -39,7 +34,7 @@ def owner() -> User:
 
 @pytest.fixture
 def client(owner: User) -> Client:
-    return signed_in(owner)
+    return signed_in_client(owner)
 
 
 def builder(**overrides) -> dict:

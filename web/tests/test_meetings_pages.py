@@ -18,14 +18,9 @@ from meetings.models import FeedToken, Meeting, Participant
 from notifications.kinds import Kind
 from notifications.models import Notification
 
+from .pages import HTMX, signed_in_client
+
 pytestmark = pytest.mark.django_db
-HTMX = {"HX-Request": "true"}
-
-
-def signed_in_client(user: User, **kwargs) -> Client:
-    client = Client(**kwargs)
-    client.force_login(user)
-    return client
 
 
 def soon(hours: int = 24) -> datetime:

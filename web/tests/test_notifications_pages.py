@@ -9,7 +9,6 @@ from datetime import UTC, datetime
 import pytest
 from django.test import Client
 
-from accounts.models import User
 from accounts.tests.factories import UserFactory
 from audit.models import AuditEvent
 from notifications.kinds import Kind
@@ -17,14 +16,9 @@ from notifications.models import Notification, NotificationPreference
 from notifications.services import preferences_get
 from notifications.tests.factories import NotificationFactory
 
+from .pages import HTMX, signed_in_client
+
 pytestmark = pytest.mark.django_db
-HTMX = {"HX-Request": "true"}
-
-
-def signed_in_client(user: User, **kwargs) -> Client:
-    client = Client(**kwargs)
-    client.force_login(user)
-    return client
 
 
 def preference_data(**overrides) -> dict:

@@ -20,15 +20,10 @@ from taskplatform.testing import stored_blobs
 from tasks.models import Priority, Task
 from tasks.tests.factories import TagFactory, TaskFactory
 
+from .pages import HTMX, signed_in_client
+
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("media")]
 LIST = "/app/tasks/"
-HTMX = {"HX-Request": "true"}
-
-
-def client_of(user: User, **kwargs) -> Client:
-    client = Client(**kwargs)
-    client.force_login(user)
-    return client
 
 
 @pytest.fixture
@@ -43,7 +38,7 @@ def stranger() -> User:
 
 @pytest.fixture
 def client(owner) -> Client:
-    return client_of(owner)
+    return signed_in_client(owner)
 
 
 def titles(response) -> list[str]:
@@ -79,7 +74,7 @@ def test_the_list_shows_what_the_person_may_see(owner, stranger, client):
 
 def test_another_persons_private_task_is_a_404_everywhere(owner, stranger):
     task = TaskFactory(owner=owner, title="Secret")
-    other = client_of(stranger)
+    other = signed_in_client(stranger)
     assert other.get(f"/app/tasks/{task.pk}/").status_code == 404
     assert other.get(f"/app/tasks/{task.pk}/edit/").status_code == 404
     assert other.post(f"/app/tasks/{task.pk}/edit/", {"title": "x"}).status_code == 404
@@ -93,7 +88,7 @@ def test_another_persons_private_task_is_a_404_everywhere(owner, stranger):
 
 def test_a_public_task_shows_to_others_without_its_controls(owner, stranger):
     task = TaskFactory(owner=owner, title="Open", visibility="public")
-    response = client_of(stranger).get(f"/app/tasks/{task.pk}/")
+    response = signed_in_client(stranger).get(f"/app/tasks/{task.pk}/")
     assert response.status_code == 200
     html = response.content.decode()
     assert "<h1>Open</h1>" in html
@@ -326,7 +321,9 @@ def test_editing_a_task(owner, client):
 
 def test_only_the_owner_edits_what_others_see(owner, stranger):
     task = TaskFactory(owner=owner, title="Open", visibility="public")
-    response = client_of(stranger).post(f"/app/tasks/{task.pk}/edit/", {**DEFAULTS, "title": "X"})
+    response = signed_in_client(stranger).post(
+        f"/app/tasks/{task.pk}/edit/", {**DEFAULTS, "title": "X"}
+    )
     assert response.status_code == 422
     assert b"Only the owner can change this task" in response.content
     task.refresh_from_db()
@@ -337,7 +334,7 @@ def test_deleting_a_task_by_post_only(owner, stranger, client):
     task = TaskFactory(owner=owner)
     assert client.get(f"/app/tasks/{task.pk}/delete/").status_code == 405
     public = TaskFactory(owner=owner, visibility="public")
-    refused = client_of(stranger).post(f"/app/tasks/{public.pk}/delete/", headers=HTMX)
+    refused = signed_in_client(stranger).post(f"/app/tasks/{public.pk}/delete/", headers=HTMX)
     assert refused.status_code == 422 and "toast" in refused["HX-Trigger"]
     assert Task.objects.filter(pk=public.pk).exists()
     response = client.post(f"/app/tasks/{task.pk}/delete/", headers=HTMX)
@@ -348,7 +345,7 @@ def test_deleting_a_task_by_post_only(owner, stranger, client):
 
 def test_the_assignee_changes_the_status_in_place(owner, stranger):
     task = TaskFactory(owner=owner, assignee=stranger)
-    other = client_of(stranger)
+    other = signed_in_client(stranger)
     page = other.get(f"/app/tasks/{task.pk}/").content.decode()
     assert "Change status" in page and "/edit/" not in page
     response = other.post(f"/app/tasks/{task.pk}/status/", {"status": "done"}, headers=HTMX)
@@ -391,7 +388,7 @@ def test_assigning_by_email_and_unassigning(owner, stranger, client):
 
 def test_the_assignee_cannot_reassign(owner, stranger):
     task = TaskFactory(owner=owner, assignee=stranger)
-    response = client_of(stranger).post(
+    response = signed_in_client(stranger).post(
         f"/app/tasks/{task.pk}/assign/", {"assignee": "owner@example.com"}
     )
     assert response.status_code == 422
@@ -402,7 +399,7 @@ def test_the_assignee_cannot_reassign(owner, stranger):
 
 
 def csrf_client(user: User) -> tuple[Client, str]:
-    client = client_of(user, enforce_csrf_checks=True)
+    client = signed_in_client(user, enforce_csrf_checks=True)
     client.get(LIST)
     return client, client.cookies["csrftoken"].value
 
@@ -449,14 +446,14 @@ def post_no_file(client: Client, url: str):
 
 def test_a_refused_upload_says_why_and_keeps_nothing(owner, stranger, settings, media):
     task = TaskFactory(owner=owner, visibility="public")
-    client = client_of(owner)
+    client = signed_in_client(owner)
     url = f"/app/tasks/{task.pk}/attachments/"
     settings.FILES_USER_QUOTA_BYTES = 5
     response = client.post(url, {"file": SimpleUploadedFile("big.txt", b"123456")}, headers=HTMX)
     assert response.status_code == 422 and b"exceed your storage quota" in response.content
     nothing = post_no_file(client, url)
     assert nothing.status_code == 422 and b"Choose a file to upload." in nothing.content
-    theirs = client_of(stranger).post(
+    theirs = signed_in_client(stranger).post(
         url, {"file": SimpleUploadedFile("a.txt", b"1")}, headers=HTMX
     )
     assert theirs.status_code == 422 and "Only the owner" in theirs["HX-Trigger"]  # a toast
@@ -469,16 +466,16 @@ def test_an_attachment_downloads_for_whoever_sees_the_task(owner, stranger):
     task.attachments.add(stored)
     loose = StoredFileFactory(owner=owner)
     url = f"/app/tasks/{task.pk}/attachments/{stored.pk}/download/"
-    response = client_of(stranger).get(url)
+    response = signed_in_client(stranger).get(url)
     assert response.status_code == 200 and b"".join(response.streaming_content) == b"abc"
     assert response["Content-Disposition"] == 'attachment; filename="a.txt"'
     assert response["ETag"] == f'"{stored.sha256}"'
     other = f"/app/tasks/{task.pk}/attachments/{loose.pk}/download/"
-    assert client_of(stranger).get(other).status_code == 404
+    assert signed_in_client(stranger).get(other).status_code == 404
     private = TaskFactory(owner=owner)
     private.attachments.add(stored)
     hidden = f"/app/tasks/{private.pk}/attachments/{stored.pk}/download/"
-    assert client_of(stranger).get(hidden).status_code == 404
+    assert signed_in_client(stranger).get(hidden).status_code == 404
 
 
 def test_removing_an_attachment_keeps_the_file(owner, client):
