@@ -77,3 +77,19 @@ def notifications_settled(stack, emails: list[str], *, timeout: float = 60) -> N
         )
 
     assert wait_for(lambda: not open_or_failed(), timeout=timeout, interval=0.5), open_or_failed()
+
+
+def live_events_arrive_once(listener, job_ids: list[int], *, timeout: float) -> None:
+    """The live client heard each job's run succeed exactly once, and no event twice."""
+    heard = wait_for(
+        lambda: all(n >= 1 for n in listener.runs_finished(job_ids).values()),
+        timeout=timeout,
+        interval=0.5,
+    )
+    counts = listener.runs_finished(job_ids)
+    assert heard, f"live events lost: runs not heard of {[j for j, n in counts.items() if not n]}"
+    time.sleep(5)  # a second copy would be here by now (the catch-up reads every 2 s)
+    counts = listener.runs_finished(job_ids)
+    assert all(n == 1 for n in counts.values()), f"run.finished heard twice: {counts}"
+    ids = [event["id"] for event in listener.events]
+    assert len(ids) == len(set(ids)), "an event was sent twice"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import json
 import re
 import secrets
 import threading
@@ -157,3 +159,60 @@ class Load:
     def __exit__(self, *exc) -> None:
         self.stop_event.set()
         self.thread.join(timeout=60)
+
+
+class LiveListener:
+    """A client of the live process, signed in with the user's token, in a thread: every
+    event it is sent, in order (`events`). When the socket closes (the token expired, the
+    process restarted) it signs in again and resumes from the last id, as live.js does."""
+
+    def __init__(self, user: User, url: str) -> None:
+        self.user, self.url = user, url
+        self.events: list[dict] = []
+        self.connections = 0
+        self.stop_event = threading.Event()
+        self.thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        from websockets.exceptions import ConnectionClosed, InvalidHandshake
+        from websockets.sync.client import connect
+
+        while not self.stop_event.is_set():
+            last = self.events[-1]["id"] if self.events else None
+            query = f"?last_id={last}" if last is not None else ""
+            headers = {"Authorization": self.user.session.headers["Authorization"]}
+            try:
+                with connect(self.url + query, additional_headers=headers) as ws:
+                    self.connections += 1
+                    while not self.stop_event.is_set():
+                        with contextlib.suppress(TimeoutError):
+                            message = json.loads(ws.recv(timeout=0.5))
+                            if "id" in message:
+                                self.events.append(message)
+            except ConnectionClosed as closed:
+                if closed.rcvd is not None and closed.rcvd.code == 4401:
+                    self.user.log_in()  # a new access token
+            except (OSError, InvalidHandshake):
+                time.sleep(1)
+
+    def runs_finished(self, job_ids: list[int]) -> dict[int, int]:
+        """How many `run.finished` succeeded events each job got."""
+        counts = dict.fromkeys(job_ids, 0)
+        for event in self.events:
+            data = event.get("data", {})
+            succeeded = event["type"] == "run.finished" and data.get("status") == "succeeded"
+            if succeeded and data.get("job_id") in counts:
+                counts[data["job_id"]] += 1
+        return counts
+
+    def __enter__(self) -> LiveListener:
+        self.thread.start()
+        deadline = time.monotonic() + 15
+        while not self.connections and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert self.connections, "the live process never took the connection"
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.stop_event.set()
+        self.thread.join(timeout=10)

@@ -36,7 +36,7 @@ def healthy(stack):
         stack.smtp.start()
     if stack.redis.process is None:
         stack.redis.start()
-    for name in ("web", "worker", "beat"):
+    for name in stack.PROCESSES:
         if not stack.alive(name):
             stack.start_process(name)
     stack.wait_ready()

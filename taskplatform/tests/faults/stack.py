@@ -3,7 +3,7 @@
 A private PostgreSQL cluster (initdb into a temporary folder, its own port) and a private
 redis-server (append-only, as in docker-compose.yml), so they can be stopped and restarted;
 an SMTP server in this process that can go down and come back; and the Procfile's web,
-worker and beat processes on production settings. Nothing here is mocked.
+worker, beat and live processes on production settings. Nothing here is mocked.
 """
 
 from __future__ import annotations
@@ -205,7 +205,10 @@ def children(pid: int) -> list[int]:
 
 
 class Stack:
-    """PostgreSQL + Redis + SMTP + the Procfile's web, worker and beat, on prod settings."""
+    """PostgreSQL + Redis + SMTP + the Procfile's web, worker, beat and live, on prod
+    settings."""
+
+    PROCESSES = ("web", "worker", "beat", "live")
 
     def __init__(self) -> None:
         self.root = Path(tempfile.mkdtemp(prefix="taskplatform-faults-"))
@@ -214,6 +217,8 @@ class Stack:
         self.smtp = SmtpSink()
         self.web_port = free_port()
         self.base = f"http://127.0.0.1:{self.web_port}"
+        self.live_port = free_port()
+        self.live_url = f"ws://127.0.0.1:{self.live_port}/ws/"
         self.processes: dict[str, subprocess.Popen] = {}
         self.extra: list[subprocess.Popen] = []  # a second beat, say
         self.restarted_on_purpose: set[str] = set()
@@ -235,6 +240,7 @@ class Stack:
             "SECURE_SSL_REDIRECT": "false",
             "HOST": "127.0.0.1",
             "PORT": str(self.web_port),
+            "LIVE_PORT": str(self.live_port),
             "VAR_DIR": str(var),
             "STATIC_ROOT": str(self.root / "static"),
             "PROMETHEUS_MULTIPROC_DIR": str(var / "prometheus"),
@@ -277,7 +283,7 @@ class Stack:
             "crontab_id = NULL WHERE name IN ('jobs: sweeper', "
             "'notifications: re-enqueue stuck notifications')"
         )
-        for name in ("web", "worker", "beat"):
+        for name in self.PROCESSES:
             self.start_process(name)
         self.wait_ready()
 
@@ -326,7 +332,14 @@ class Stack:
                 last.append(str(exc))
                 return False
             last.append(f"{response.status_code} {response.text[:300]}")
-            return response.status_code == 200 and response.json().get("status") == "ok"
+            if response.status_code != 200 or response.json().get("status") != "ok":
+                return False
+            try:  # and the live process answers
+                live = requests.get(f"http://127.0.0.1:{self.live_port}/health/live", timeout=2)
+            except requests.RequestException as exc:
+                last.append(f"live: {exc}")
+                return False
+            return live.status_code == 200
 
         assert wait_for(ready, timeout=timeout, interval=0.5), f"{last[-1:]}\n{self.logs(20)}"
 

@@ -5,8 +5,14 @@ from __future__ import annotations
 import os
 import time
 
-from .checks import emails_arrive_once, notifications_settled, one_succeeded_run_each, report
-from .client import Load, User
+from .checks import (
+    emails_arrive_once,
+    live_events_arrive_once,
+    notifications_settled,
+    one_succeeded_run_each,
+    report,
+)
+from .client import LiveListener, Load, User
 
 REDIS_DOWN_SECONDS = float(os.environ.get("FAULTS_REDIS_DOWN_SECONDS", "60"))
 POSTGRES_DOWN_SECONDS = float(os.environ.get("FAULTS_POSTGRES_DOWN_SECONDS", "5"))
@@ -14,28 +20,32 @@ SMTP_DOWN_SECONDS = float(os.environ.get("FAULTS_SMTP_DOWN_SECONDS", "300"))
 
 
 def test_redis_down_the_api_keeps_working_and_nothing_is_lost(healthy, answers):
-    """Cache, rate-limit store and broker gone for a minute: the API answers (limits fail
-    open), work piles up in the database outbox and goes out once when Redis is back."""
+    """Cache, rate-limit store, broker and live pub/sub gone for a minute: the API answers
+    (limits fail open), work piles up in the database outbox and goes out once when Redis is
+    back, and a live client connected throughout hears of every run once (the pushes that
+    failed are found by the live process's catch-up read of the table)."""
     stack = healthy
     user = User(stack.base, answers, tag="redis").sign_up()
     markers = [f"redis-{i}-{user.email}" for i in range(10)]
-    job_ids = [user.reminder(m, in_seconds=5 + i) for i, m in enumerate(markers)]
-    with Load(user) as load:
-        stack.redis.stop()
-        started = time.monotonic()
-        created_before = load.created
-        newcomer = User(stack.base, answers, tag="redis-newcomer").sign_up()  # welcome email
-        late = [f"redis-late-{i}-{user.email}" for i in range(5)]
-        job_ids += [user.reminder(m, in_seconds=10) for m in late]
-        time.sleep(max(0.0, REDIS_DOWN_SECONDS - (time.monotonic() - started)))
-        assert not any(stack.smtp.count(m) for m in markers + late)  # nothing could run
-        created_during = load.created - created_before
-        stack.redis.start()
-        back = time.monotonic()
-    assert created_during > 0  # the API took work while Redis was down
-    one_succeeded_run_each(stack, job_ids, timeout=120)
-    everything = [*markers, *late, f"welcome:{newcomer.email}"]
-    emails_arrive_once(stack, everything, timeout=120)
+    with LiveListener(user, stack.live_url) as listener:
+        job_ids = [user.reminder(m, in_seconds=5 + i) for i, m in enumerate(markers)]
+        with Load(user) as load:
+            stack.redis.stop()
+            started = time.monotonic()
+            created_before = load.created
+            newcomer = User(stack.base, answers, tag="redis-newcomer").sign_up()  # welcome
+            late = [f"redis-late-{i}-{user.email}" for i in range(5)]
+            job_ids += [user.reminder(m, in_seconds=10) for m in late]
+            time.sleep(max(0.0, REDIS_DOWN_SECONDS - (time.monotonic() - started)))
+            assert not any(stack.smtp.count(m) for m in markers + late)  # nothing could run
+            created_during = load.created - created_before
+            stack.redis.start()
+            back = time.monotonic()
+        assert created_during > 0  # the API took work while Redis was down
+        one_succeeded_run_each(stack, job_ids, timeout=120)
+        everything = [*markers, *late, f"welcome:{newcomer.email}"]
+        emails_arrive_once(stack, everything, timeout=120)
+        live_events_arrive_once(listener, job_ids, timeout=60)
     report(
         f"Redis stopped {REDIS_DOWN_SECONDS:.0f} s under load",
         answers=answers,
@@ -44,7 +54,7 @@ def test_redis_down_the_api_keeps_working_and_nothing_is_lost(healthy, answers):
         fault_ended=back,
     )
     notifications_settled(stack, [user.email, newcomer.email])
-    assert all(stack.alive(name) for name in ("web", "worker", "beat"))
+    assert all(stack.alive(name) for name in stack.PROCESSES)
     stack.wait_ready()
 
 
