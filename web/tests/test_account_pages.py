@@ -15,6 +15,7 @@ from live.models import LiveEvent
 from live.services import session_tag
 from notifications.kinds import Kind
 from notifications.models import Notification
+from tasks.models import Task
 
 from .pages import signed_in_client
 
@@ -195,3 +196,18 @@ def test_the_home_page_and_its_policy():
     policy = response["Content-Security-Policy"]
     assert "script-src 'self'" in policy and "unsafe-eval" not in policy
     assert b'hx-headers=\'{"X-CSRFToken": "' in response.content
+
+
+@override_settings(RATELIMITS={"api": "2/m"})
+def test_changes_past_the_per_person_limit_get_429_and_change_nothing():
+    user = UserFactory()
+    client = signed_in_client(user)
+    for n in range(2):
+        task = {"title": f"T{n}", "priority": "medium", "status": "todo", "visibility": "private"}
+        assert client.post("/app/tasks/new/", task).status_code == 302
+    page = client.post("/app/tasks/new/", {"title": "T2"})
+    htmx = client.post("/app/tasks/new/", {"title": "T3"}, headers={"HX-Request": "true"})
+    assert page.status_code == htmx.status_code == 429
+    assert page["Retry-After"] == "60" and b"Too many requests" in page.content
+    assert not Task.objects.filter(title__in=["T2", "T3"]).exists()
+    assert client.get("/app/tasks/").status_code == 200  # reading is not limited

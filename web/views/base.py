@@ -50,7 +50,8 @@ def htmx_target(request: HttpRequest) -> str:
 
 
 def signed_in(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-    """Only for a signed-in user; others go to the sign-in page and come back after.
+    """Only for a signed-in user; others go to the sign-in page and come back after. A
+    POST counts against RATELIMITS["api"] per person (the 429 page or toast past it).
 
     An htmx request whose session ended is told to load the sign-in page as a whole page
     (HX-Redirect) rather than having it swapped into a corner of the current one.
@@ -59,6 +60,9 @@ def signed_in(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
     @wraps(view)
     def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         if request.user.is_authenticated:
+            # every change counts against the same per-person limit as the API's calls
+            if request.method == "POST" and (hit := limited(request, ("api", "caller"))):
+                return hit
             # times on the page in the person's own zone
             with timezone.override(ZoneInfo(request.user.timezone)):
                 return view(request, *args, **kwargs)

@@ -41,7 +41,6 @@ from .base import (
     errors_onto,
     htmx_target,
     is_htmx,
-    limited,
     signed_in,
     toast,
 )
@@ -120,18 +119,15 @@ def meeting_list_page(request: SignedInRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def meeting_create_page(request: SignedInRequest) -> HttpResponse:
     form = MeetingForm(request.POST or None, zone=request.user.timezone)
-    if request.method == "POST":
-        if hit := limited(request, ("api", "caller")):
-            return hit
-        if form.is_valid():
-            try:
-                meeting = meeting_create(organizer=request.user, **form.cleaned_data)
-            except ApplicationError as exc:
-                errors_onto(form, exc)
-            else:
-                return _saved(
-                    request, meeting, "Meeting created: the participants are invited by email."
-                )
+    if request.method == "POST" and form.is_valid():
+        try:
+            meeting = meeting_create(organizer=request.user, **form.cleaned_data)
+        except ApplicationError as exc:
+            errors_onto(form, exc)
+        else:
+            return _saved(
+                request, meeting, "Meeting created: the participants are invited by email."
+            )
     status = INVALID if form.errors else 200
     context = {"form": form, "meeting": None}
     return render(request, "web/meetings/form.html", context, status=status)
@@ -149,20 +145,17 @@ def meeting_edit_page(request: SignedInRequest, meeting_id: int) -> HttpResponse
             return _refused(request, exc)
     initial = MeetingForm.initial_for(meeting)
     form = MeetingForm(request.POST or None, initial=initial, editing=True)
-    if request.method == "POST":
-        if hit := limited(request, ("api", "caller")):
-            return hit
-        if form.is_valid():
-            try:
-                meeting = meeting_update(meeting=meeting, actor=request.user, **form.cleaned_data)
-            except ApplicationError as exc:
-                if exc.code in STATUS_FOR_CODE:
-                    return _refused(request, exc)
-                errors_onto(form, exc)
-            else:
-                return _saved(
-                    request, meeting, "Meeting saved: participants hear of any change by email."
-                )
+    if request.method == "POST" and form.is_valid():
+        try:
+            meeting = meeting_update(meeting=meeting, actor=request.user, **form.cleaned_data)
+        except ApplicationError as exc:
+            if exc.code in STATUS_FOR_CODE:
+                return _refused(request, exc)
+            errors_onto(form, exc)
+        else:
+            return _saved(
+                request, meeting, "Meeting saved: participants hear of any change by email."
+            )
     status = INVALID if form.errors else 200
     context = {"form": form, "meeting": meeting}
     return render(request, "web/meetings/form.html", context, status=status)
@@ -230,8 +223,6 @@ def meeting_detail_page(request: SignedInRequest, meeting_id: int) -> HttpRespon
 @require_POST
 def meeting_respond_page(request: SignedInRequest, meeting_id: int) -> HttpResponse:
     meeting = _meeting(request, meeting_id)
-    if hit := limited(request, ("api", "caller")):
-        return hit
     form = RespondForm(request.POST)
     if form.is_valid():
         reminders = form.cleaned_data["reminder_minutes"]
@@ -264,8 +255,6 @@ def meeting_respond_page(request: SignedInRequest, meeting_id: int) -> HttpRespo
 @require_POST
 def meeting_remind_page(request: SignedInRequest, meeting_id: int) -> HttpResponse:
     meeting = _meeting(request, meeting_id)
-    if hit := limited(request, ("api", "caller")):
-        return hit
     try:
         queued = meeting_remind(meeting=meeting, actor=request.user, now=timezone.now())
     except ApplicationError as exc:
@@ -285,8 +274,6 @@ def meeting_remind_page(request: SignedInRequest, meeting_id: int) -> HttpRespon
 @require_POST
 def meeting_cancel_page(request: SignedInRequest, meeting_id: int) -> HttpResponse:
     meeting = _meeting(request, meeting_id)
-    if hit := limited(request, ("api", "caller")):
-        return hit
     try:
         meeting_cancel(meeting=meeting, actor=request.user)
     except ApplicationError as exc:
@@ -301,8 +288,6 @@ def meeting_cancel_page(request: SignedInRequest, meeting_id: int) -> HttpRespon
 @signed_in
 @require_POST
 def feed_rotate_page(request: SignedInRequest) -> HttpResponse:
-    if hit := limited(request, ("api", "caller")):
-        return hit
     token = feed_token_rotate(user=request.user)
     message = "A new calendar address: the old one no longer works."
     if not is_htmx(request):

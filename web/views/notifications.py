@@ -28,7 +28,6 @@ from .base import (
     SignedInRequest,
     htmx_target,
     is_htmx,
-    limited,
     signed_in,
     toast,
 )
@@ -75,18 +74,15 @@ def notification_detail_page(request: SignedInRequest, notification_id: int) -> 
 def preferences_page(request: SignedInRequest) -> HttpResponse:
     preference = preferences_get(user=request.user)
     form = PreferencesForm(request.POST or None, instance=preference)
-    if request.method == "POST":
-        if hit := limited(request, ("api", "caller")):
-            return hit
-        if form.is_valid():
-            # the form checked the shape; the service makes (and audits) the change
-            preferences_update(user=request.user, **form.cleaned_data)
-            message = "Your email preferences are saved."
-            if not is_htmx(request):
-                messages.success(request, message)
-                return redirect("web:preferences")
-            form = PreferencesForm(instance=preferences_get(user=request.user))
-            return toast(_preferences(request, form), message)
+    if request.method == "POST" and form.is_valid():
+        # the form checked the shape; the service makes (and audits) the change
+        preferences_update(user=request.user, **form.cleaned_data)
+        message = "Your email preferences are saved."
+        if not is_htmx(request):
+            messages.success(request, message)
+            return redirect("web:preferences")
+        form = PreferencesForm(instance=preferences_get(user=request.user))
+        return toast(_preferences(request, form), message)
     return _preferences(request, form, status=INVALID if form.errors else 200)
 
 
