@@ -60,6 +60,7 @@ def test_opening_the_link_only_shows_a_button(browser_client, unverified):
 def test_pressing_verify_verifies_and_welcomes(browser_client, unverified):
     response = post_form(browser_client, VERIFY_PAGE, verification_token_make(user=unverified))
     assert response.status_code == 200 and "is verified" in text(response)
+    assert 'href="/app/login/"' in response.content.decode()  # on to the web app
     unverified.refresh_from_db()
     assert unverified.email_verified
     assert Notification.objects.filter(kind=Kind.WELCOME, user=unverified).count() == 1
@@ -108,6 +109,7 @@ def test_setting_a_new_password_through_the_page(browser_client, user):
     token = reset_token_make(user=user)
     done = post_form(browser_client, RESET_PAGE, token, new_password=NEW, new_password_again=NEW)
     assert done.status_code == 200 and "password is changed" in text(done)
+    assert 'href="/app/login/"' in done.content.decode()
     user.refresh_from_db()
     assert user.check_password(NEW)
     assert AuditEvent.objects.filter(action="user.password_reset").count() == 1
