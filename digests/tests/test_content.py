@@ -22,21 +22,9 @@ from notifications.rendering import ContextGone, render
 from notifications.sending import notifications_send_due
 from tasks.tests.factories import TaskFactory
 
+from .conftest import NOW
+
 pytestmark = pytest.mark.django_db
-
-NOW = datetime(2026, 6, 1, 7, 10, tzinfo=UTC)  # 09:10 in Berlin (CEST)
-
-
-@pytest.fixture
-def berliner():
-    user = UserFactory(timezone="Europe/Berlin", full_name="Ada")
-    NotificationPreference.objects.create(user=user, daily_digest=True, digest_hour=9)
-    return user
-
-
-@pytest.fixture
-def at_nine(monkeypatch):
-    monkeypatch.setattr(timezone, "now", lambda: NOW)
 
 
 def stored(user, **extra):

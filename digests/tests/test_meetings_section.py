@@ -5,9 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from django.utils import timezone
 
-from accounts.tests.factories import UserFactory
 from digests.content import LIST_LIMIT, digest_contexts_load
 from digests.planning import digests_plan
 from meetings import services
@@ -15,21 +13,9 @@ from notifications.kinds import Kind
 from notifications.models import Notification, NotificationPreference
 from notifications.rendering import ContextGone, render
 
+from .conftest import NOW
+
 pytestmark = pytest.mark.django_db
-
-NOW = datetime(2026, 6, 1, 7, 10, tzinfo=UTC)  # 09:10 in Berlin (CEST); the day: 22:00 to 22:00
-
-
-@pytest.fixture
-def berliner():
-    user = UserFactory(timezone="Europe/Berlin", full_name="Ada")
-    NotificationPreference.objects.create(user=user, daily_digest=True, digest_hour=9)
-    return user
-
-
-@pytest.fixture
-def at_nine(monkeypatch):
-    monkeypatch.setattr(timezone, "now", lambda: NOW)
 
 
 def stored(user):
