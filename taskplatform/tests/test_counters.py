@@ -177,15 +177,12 @@ def test_a_real_worker_process_s_run_and_mail_show_at_the_web_s_metrics(
     """A `celery worker` process (prefork, as the Procfile starts it) given
     PROMETHEUS_MULTIPROC_DIR=VAR_DIR/prometheus-worker runs a job and sends its reminder; the
     web (multiprocess mode, its own folder) serves both counts."""
-    from django.db import connection
-
     from jobs.services import job_run_now
-    from taskplatform.testing import wait_for
+    from taskplatform.testing import child_database_url, wait_for
 
-    db = connection.settings_dict
     env = {
         **os.environ,
-        "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
+        "DATABASE_URL": child_database_url(),
         "DJANGO_SETTINGS_MODULE": "taskplatform.settings.test",
         "CELERY_TASK_ALWAYS_EAGER": "false",
         "PROMETHEUS_MULTIPROC_DIR": str(tmp_path / "prometheus-worker"),
