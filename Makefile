@@ -24,8 +24,8 @@ migrate: install
 	$(BIN)/python manage.py migrate --noinput
 
 # `make run` listens on HOST:PORT — this machine only unless HOST=0.0.0.0 (or an address of
-# this machine) opens it to the network. honcho gives .env the last word on the processes'
-# environment, so HOST and PORT are read from .env first here too.
+# this machine) opens it to the network. .env has the last word on the processes'
+# environment (taskplatform/supervise.py), so HOST and PORT are read from .env first here too.
 dotenv = $(shell test -f .env && sed -n 's/^[[:space:]]*$(1)=//p' .env | tail -n 1 | tr -d "\"' ")
 PORT := $(or $(call dotenv,PORT),$(PORT),8000)
 HOST := $(or $(call dotenv,HOST),$(HOST),127.0.0.1)
@@ -36,9 +36,9 @@ RUN_URL := http://$(if $(and $(findstring :,$(RUN_HOST)),$(filter-out [%,$(RUN_H
 # SITE_URL (links in emails) follows HOST and PORT unless the environment or .env sets it
 run: export HOST := $(HOST)
 run: export SITE_URL ?= $(RUN_URL)
-run: migrate  ## set up and start web + worker + beat on the embedded default
+run: migrate  ## set up and start web + worker + beat + live on the embedded default (a process that dies is started again)
 	$(BIN)/python manage.py ensure_admin --url $(RUN_URL)
-	$(BIN)/honcho start -f Procfile -p $(PORT)
+	$(BIN)/python -m taskplatform.supervise --port $(PORT)
 
 CHROMIUM ?= /usr/bin/chromium
 

@@ -1,4 +1,5 @@
-"""The pages an email's links open: one-click unsubscribe and the notification preferences.
+"""The pages an email's links open: one-click unsubscribe and the notification preferences;
+and, on the embedded default only, the mailbox of the emails written to var/mail/.
 
 Plain server-rendered HTML, no script, no login: the signed token in the link is the
 credential (notifications/unsubscribe_tokens.py). A GET only shows (mail scanners fetch
@@ -10,12 +11,16 @@ forged request would lack.
 
 from __future__ import annotations
 
+import ipaddress
+from collections.abc import Callable
 from dataclasses import replace
+from functools import wraps
 from typing import Any
 
 from csp.decorators import csp
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse
+from django.contrib.admin.views.decorators import staff_member_required
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
@@ -25,6 +30,7 @@ from taskplatform.exceptions import ApplicationError
 from taskplatform.form_pages import FORM_PAGE_POLICY
 
 from .forms import PreferencesForm
+from .mailbox import mailbox_list, mailbox_read
 from .services import preferences_get, preferences_update
 from .unsubscribe import Unsubscription, unsubscribe_apply, unsubscribe_describe
 
@@ -110,3 +116,52 @@ def _invalid(request: HttpRequest, exc: ApplicationError) -> HttpResponse:
     errors = (exc.details or {}).get("token", [exc.message])
     context = {"site_name": settings.SITE_NAME, "errors": [str(error) for error in errors]}
     return render(request, "notifications/invalid_link.html", context, status=400)
+
+
+def _mailbox_open(request: HttpRequest) -> bool:
+    """The mailbox exists only on the embedded default (mail written to var/mail/) and only
+    for a request made on this machine, straight to the app: a loopback address and no
+    proxy in between (behind a proxy on the same host every request would come from
+    loopback)."""
+    proxied = "HTTP_X_FORWARDED_FOR" in request.META or "HTTP_FORWARDED" in request.META
+    address = request.META.get("REMOTE_ADDR", "")
+    try:
+        loopback = ipaddress.ip_address(address).is_loopback
+    except ValueError:
+        loopback = False
+    return settings.EMBEDDED_MAIL and loopback and not proxied
+
+
+def mailbox_only(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """404 wherever the mailbox doesn't exist; staff only where it does (it holds every
+    account's verification and reset links)."""
+    staff_view = staff_member_required(view)
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if not _mailbox_open(request):
+            raise Http404
+        return staff_view(request, *args, **kwargs)
+
+    return wrapper
+
+
+@never_cache
+@csp(FORM_PAGE_POLICY)
+@require_http_methods(["GET"])
+@mailbox_only
+def mailbox_page(request: HttpRequest) -> HttpResponse:
+    """Every email the platform wrote to var/mail/, newest first, with its links."""
+    return render(request, "notifications/mailbox.html", {"mails": mailbox_list()})
+
+
+@never_cache
+@csp(FORM_PAGE_POLICY)
+@require_http_methods(["GET"])
+@mailbox_only
+def mailbox_mail_page(request: HttpRequest, name: str) -> HttpResponse:
+    """One email: its headers and its text, links clickable."""
+    mail = mailbox_read(name=name)
+    if mail is None:
+        raise Http404
+    return render(request, "notifications/mailbox_mail.html", {"mail": mail})

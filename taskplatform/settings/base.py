@@ -259,17 +259,18 @@ CORS_EXPOSE_HEADERS = [
 ]
 
 # --- Celery ---------------------------------------------------------------------------------
-CELERY_BROKER_URL = (
-    env.str("CELERY_BROKER_URL", default="") or REDIS_URL or "filesystem://localhost/"
-)
-if CELERY_BROKER_URL.startswith("filesystem://"):
-    BROKER_DIR = VAR_DIR / "broker"
-    CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, Any] = {
-        # one folder for in and out: producers and consumers share this machine
-        "data_folder_in": str(BROKER_DIR / "queue"),
-        "data_folder_out": str(BROKER_DIR / "queue"),
-        "control_folder": str(BROKER_DIR / "control"),
-    }
+# Without Redis the broker is kombu's SQLAlchemy transport on an SQLite file beside the
+# database (taskplatform/embedded_broker.py): a consumer never reads half a message, and the
+# queues survive a restart. benchmarks/embedded_broker.py measures it against Redis.
+BROKER_DB = VAR_DIR / "broker.sqlite3"
+CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="") or REDIS_URL
+EMBEDDED_BROKER = not CELERY_BROKER_URL
+# how soon the embedded broker's consumer looks again when it found nothing it may take
+CELERY_BROKER_POLLING_INTERVAL = env.float("CELERY_BROKER_POLLING_INTERVAL", default=0.05)
+CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, Any] = {}
+if EMBEDDED_BROKER:
+    CELERY_BROKER_URL = f"sqlite:///{BROKER_DB}"
+    CELERY_BROKER_TRANSPORT = "taskplatform.embedded_broker:Transport"
 else:
     # Longer than any task's hard time limit, so Redis never redelivers a running task.
     CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600, "socket_connect_timeout": 3}
@@ -280,7 +281,10 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
-CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# One message at a time per pool process; the embedded broker is polled, so there the worker
+# takes a few ahead rather than wait a poll for each (a message taken by a worker that is then
+# killed is re-sent by the jobs' and notifications' sweepers, as on Redis)
+CELERY_WORKER_PREFETCH_MULTIPLIER = 4 if EMBEDDED_BROKER else 1
 CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=300)
 CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=240)
 CELERY_TASK_DEFAULT_QUEUE = "default"
@@ -311,8 +315,11 @@ if SENDGRID_API_KEY:
 elif EMAIL_HOST:
     _email_backend = "django.core.mail.backends.smtp.EmailBackend"
 else:
-    _email_backend = "django.core.mail.backends.filebased.EmailBackend"
+    # the embedded default: one file per email in var/mail/, a line in the console, and the
+    # mailbox page (notifications/mailbox.py)
+    _email_backend = "notifications.mailbox.MailboxBackend"
 EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="") or _email_backend
+EMBEDDED_MAIL = EMAIL_BACKEND == "notifications.mailbox.MailboxBackend"
 EMAIL_FILE_PATH = str(VAR_DIR / "mail")
 EMAIL_PORT = env.int("EMAIL_PORT", default=25)
 EMAIL_HOST_USER = env.str("EMAIL_HOST_USER", default="")
@@ -589,9 +596,7 @@ LOGGING: dict[str, Any] = {
 _embedded_dirs = [VAR_DIR, Path(STATIC_ROOT), Path(FILE_UPLOAD_TEMP_DIR)]
 if not REDIS_URL:
     _embedded_dirs.append(VAR_DIR / "cache")
-if CELERY_BROKER_URL.startswith("filesystem://"):
-    _embedded_dirs += [BROKER_DIR / "queue", BROKER_DIR / "control"]
-if EMAIL_BACKEND.endswith("filebased.EmailBackend"):
+if EMBEDDED_MAIL:
     _embedded_dirs.append(VAR_DIR / "mail")
 if STORAGES["default"]["BACKEND"].endswith("FileSystemStorage"):
     _embedded_dirs.append(VAR_DIR / "media")
