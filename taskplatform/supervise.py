@@ -94,7 +94,8 @@ def main() -> None:
     conf = var / "supervisord.conf"
     conf.write_text(config(procfile(args.procfile), var=var, port=args.port))
     supervisord = shutil.which("supervisord") or sys.exit("supervisord is not installed")
-    os.execv(supervisord, [supervisord, "-n", "-c", str(conf)])
+    # this process becomes supervisord: Ctrl-C reaches it, and it stops the others
+    os.execv(supervisord, [supervisord, "-n", "-c", str(conf)])  # noqa: S606
 
 
 if __name__ == "__main__":

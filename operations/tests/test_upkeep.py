@@ -169,3 +169,27 @@ def test_prune_keeps_a_job_s_last_run_even_when_its_first_attempt_is_old(user):
     assert list(JobRun.objects.values_list("pk", flat=True)) == [retry.pk]
     job.refresh_from_db()
     assert job.last_run_id == retry.pk
+
+
+def test_the_daily_prune_deletes_the_embedded_brokers_taken_messages(history, settings, tmp_path):
+    from kombu import Connection
+
+    settings.EMBEDDED_BROKER = True
+    settings.BROKER_DB = tmp_path / "broker.sqlite3"
+    url = f"sqlite:///{settings.BROKER_DB}"
+    with Connection(url, transport="taskplatform.embedded_broker:Transport") as connection:
+        queue = connection.SimpleQueue("default")
+        for n in range(3):
+            queue.put({"n": n})
+        for _ in range(2):
+            queue.get(timeout=1).ack()
+        assert prune_daily()["broker_messages"] == 2
+        assert queue.get(timeout=1).payload == {"n": 2}  # the waiting one is still there
+        queue.close()
+
+
+def test_the_prune_of_broker_messages_is_nothing_before_the_first_message(settings, tmp_path):
+    from taskplatform.embedded_broker import delivered_delete
+
+    settings.BROKER_DB = tmp_path / "broker.sqlite3"
+    assert delivered_delete() == 0

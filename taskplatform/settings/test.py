@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from .base import *  # noqa: F403
-from .base import REDIS_URL, VAR_DIR, env
+from .base import EMBEDDED_BROKER, REDIS_URL, VAR_DIR, env
 
 DEBUG = False
 SECRET_KEY = "test-secret-key-long-enough-for-hs256-signing-0123456789"  # noqa: S105
@@ -27,6 +27,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
     # a file, not memory: threads of real-worker tests then share it through WAL and the
     # busy timeout instead of failing on shared-cache table locks
     DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test-db.sqlite3")}  # noqa: F405
+if EMBEDDED_BROKER:
+    # not make run's broker: a worker of each would take the other's messages
+    BROKER_DB = VAR_DIR / "test-broker.sqlite3"
+    CELERY_BROKER_URL = f"sqlite:///{BROKER_DB}"
 if not REDIS_URL:
     # a fixed folder, so a second process in a test shares the counters
     CACHES = {

@@ -274,12 +274,14 @@ def test_make_run_listens_on_loopback_and_prints_its_own_port():
             ["make", "-n", "run", *args], cwd=ROOT, capture_output=True, text=True, check=True
         )
         return [
-            line for line in done.stdout.splitlines() if "ensure_admin" in line or "honcho" in line
+            line
+            for line in done.stdout.splitlines()
+            if "ensure_admin" in line or "supervise" in line
         ]
 
     assert dry_run("HOST=127.0.0.1", "PORT=9123") == [
         ".venv/bin/python manage.py ensure_admin --url http://127.0.0.1:9123",
-        ".venv/bin/honcho start -f Procfile -p 9123",
+        ".venv/bin/python -m taskplatform.supervise --port 9123",
     ]
     # every interface: still opened (and linked from emails) through loopback unless SITE_URL
     assert dry_run("HOST=0.0.0.0", "PORT=9124")[0].endswith("--url http://127.0.0.1:9124")

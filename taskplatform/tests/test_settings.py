@@ -45,14 +45,15 @@ def test_check_deploy_with_prod_settings_has_no_warnings():
 
 
 @pytest.mark.e2e
-def test_the_embedded_default_is_sqlite_files_and_a_file_broker(tmp_path):
+def test_the_embedded_default_is_sqlite_files_and_an_sqlite_broker(tmp_path):
     script = textwrap.dedent(
         """
         from django.conf import settings as s
         db = s.DATABASES["default"]
         print(db["ENGINE"], db["NAME"])
         print(db["OPTIONS"]["transaction_mode"], "WAL" in db["OPTIONS"]["init_command"])
-        print(s.CELERY_BROKER_URL, s.CACHES["default"]["BACKEND"], s.EMAIL_BACKEND)
+        print(s.CELERY_BROKER_URL, s.CELERY_BROKER_TRANSPORT, s.CACHES["default"]["BACKEND"])
+        print(s.EMAIL_BACKEND, s.EMBEDDED_BROKER, s.EMBEDDED_MAIL)
         print(s.MEDIA_ROOT)
         """
     )
@@ -70,12 +71,13 @@ def test_the_embedded_default_is_sqlite_files_and_a_file_broker(tmp_path):
     assert lines[0] == f"django.db.backends.sqlite3 {tmp_path / 'db.sqlite3'}"
     assert lines[1] == "IMMEDIATE True"
     assert lines[2].split() == [
-        "filesystem://localhost/",
+        f"sqlite:///{tmp_path / 'broker.sqlite3'}",
+        "taskplatform.embedded_broker:Transport",
         "django.core.cache.backends.filebased.FileBasedCache",
-        "django.core.mail.backends.filebased.EmailBackend",
     ]
-    assert lines[3] == str(tmp_path / "media")
-    for folder in ("mail", "media", "cache", "broker/queue", "broker/control"):
+    assert lines[3].split() == ["notifications.mailbox.MailboxBackend", "True", "True"]
+    assert lines[4] == str(tmp_path / "media")
+    for folder in ("mail", "media", "cache"):
         assert (tmp_path / folder).is_dir()
 
 
