@@ -96,3 +96,31 @@ def test_an_empty_mailbox_says_how_mail_gets_there(mailbox, admin_client):
     page = admin_client.get("/mailbox/")
     assert "No email yet" in page.content.decode()
     assert admin_client.post("/mailbox/").status_code == 405
+
+
+def test_the_mailbox_command_lists_and_prints_the_newest_link_for_scripts(mailbox):
+    from io import StringIO
+
+    from django.core.management import CommandError, call_command
+
+    with pytest.raises(CommandError, match=r"No email with a link to ada@example\.com"):
+        call_command("mailbox", "--to", "ada@example.com", "--link")
+    send("Old", body="http://127.0.0.1:8000/verify-email/?token=old")
+    send("Verify your email address")
+    send("For Bo", to="bo@example.com", body="http://127.0.0.1:8000/bo")
+    out = StringIO()
+    call_command("mailbox", "--to", "ADA@example.com", "--link", stdout=out)
+    assert out.getvalue() == VERIFY + "\n"  # the newest to that address, not the newest of all
+    out = StringIO()
+    call_command("mailbox", stdout=out)
+    lines = out.getvalue().splitlines()
+    assert len(lines) == 3 and lines[0].endswith("bo@example.com  For Bo  http://127.0.0.1:8000/bo")
+
+
+def test_the_mailbox_command_says_where_mail_goes_instead(settings):
+    from django.core.management import CommandError, call_command
+
+    settings.EMBEDDED_MAIL = False
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    with pytest.raises(CommandError, match=r"smtp\.EmailBackend, not to var/mail/"):
+        call_command("mailbox")
