@@ -2,9 +2,12 @@ from __future__ import annotations
 
 import datetime
 import ipaddress
+import json
 import ssl
+import threading
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -154,3 +157,82 @@ def trust_the_test_ca(monkeypatch: pytest.MonkeyPatch, test_certificates: TestCe
     which reads OpenSSL's default CA file, SSL_CERT_FILE when set, at each call: the way an
     operator trusts a private CA too, with no code and no setting of Django's."""
     monkeypatch.setenv("SSL_CERT_FILE", str(test_certificates.ca))
+
+
+# --- SendGrid: a stand-in for its v3 API on 127.0.0.1 -------------------------------------------
+
+
+@dataclass
+class Received:
+    method: str
+    path: str
+    headers: dict[str, str]
+    body: Any
+
+
+@dataclass
+class SendGridStandIn:
+    """What SendGrid's API was asked; it answers 202 (accepted) unless told otherwise."""
+
+    url: str = ""
+    key: str = "SG.test-key"
+    requests: list[Received] = field(default_factory=list)
+    # the statuses of the next answers, in order (then 202 again)
+    answer_next: list[int] = field(default_factory=list)
+
+
+class _SendGridHandler(BaseHTTPRequestHandler):
+    server: _SendGridServer
+
+    def do_POST(self) -> None:
+        raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        api = self.server.api
+        api.requests.append(
+            Received(
+                method="POST", path=self.path, headers=dict(self.headers), body=json.loads(raw)
+            )
+        )
+        status = api.answer_next.pop(0) if api.answer_next else 202
+        # SendGrid answers 202 with an empty body, and errors as {"errors": [{message,…}]}
+        body = (
+            b""
+            if status == 202
+            else json.dumps(
+                {"errors": [{"message": f"stand-in refusal {status}", "field": None}]}
+            ).encode()
+        )
+        self.send_response(status)
+        if body:
+            self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass  # no request lines on stderr
+
+
+class _SendGridServer(ThreadingHTTPServer):
+    daemon_threads = True
+    api: SendGridStandIn
+
+
+@pytest.fixture
+def sendgrid_api(settings: Settings) -> Iterator[SendGridStandIn]:
+    """A local HTTP server standing in for SendGrid's v3 API, and django-anymail's SendGrid
+    backend pointed at it (ANYMAIL["SENDGRID_API_URL"])."""
+    server = _SendGridServer(("127.0.0.1", 0), _SendGridHandler)
+    server.api = SendGridStandIn(url=f"http://127.0.0.1:{server.server_address[1]}/v3/")
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
+    thread.start()
+    settings.EMAIL_BACKEND = "anymail.backends.sendgrid.EmailBackend"
+    settings.ANYMAIL = {
+        **settings.ANYMAIL,
+        "SENDGRID_API_KEY": server.api.key,
+        "SENDGRID_API_URL": server.api.url,
+    }
+    yield server.api
+    delivery.close_connection()
+    server.shutdown()
+    server.server_close()
+    thread.join(timeout=5)
