@@ -9,6 +9,7 @@ from pathlib import Path
 
 from celery import Celery, bootsteps, signals
 from kombu import Exchange, Queue
+from kombu.transport import TRANSPORT_ALIASES
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "taskplatform.settings.dev")
 
@@ -27,6 +28,11 @@ def _worker_counts_into_files() -> None:
 
 
 _worker_counts_into_files()
+
+# `sqlite:///path` names the embedded default's broker (taskplatform/embedded_broker.py), so
+# the URL alone says which broker it is — in settings, and in the environment a test hands a
+# child process. Registered by its path: kombu imports it when a connection first opens.
+TRANSPORT_ALIASES.setdefault("sqlite", "taskplatform.embedded_broker:Transport")
 
 app = Celery("taskplatform")
 app.config_from_object("django.conf:settings", namespace="CELERY")

@@ -1,7 +1,7 @@
 """The Celery broker of the embedded default: kombu's SQLAlchemy transport on an SQLite file.
 
-Used when neither REDIS_URL nor CELERY_BROKER_URL is set (`make run`): settings point
-CELERY_BROKER_TRANSPORT here and CELERY_BROKER_URL at `sqlite:///var/broker.sqlite3`. A
+Used when neither REDIS_URL nor CELERY_BROKER_URL is set (`make run`): CELERY_BROKER_URL is
+then `sqlite:///var/broker.sqlite3`, a scheme taskplatform/celery.py points here. A
 message is one row, written and taken inside a transaction (kombu takes it under `BEGIN
 IMMEDIATE`), so a consumer never reads half a message and the queues survive a restart of
 every process. Two settings kombu can't be given as transport options — it hands every

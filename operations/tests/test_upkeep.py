@@ -177,7 +177,7 @@ def test_the_daily_prune_deletes_the_embedded_brokers_taken_messages(history, se
     settings.EMBEDDED_BROKER = True
     settings.BROKER_DB = tmp_path / "broker.sqlite3"
     url = f"sqlite:///{settings.BROKER_DB}"
-    with Connection(url, transport="taskplatform.embedded_broker:Transport") as connection:
+    with Connection(url) as connection:  # the sqlite scheme: taskplatform/celery.py
         queue = connection.SimpleQueue("default")
         for n in range(3):
             queue.put({"n": n})

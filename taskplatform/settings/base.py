@@ -263,15 +263,14 @@ CORS_EXPOSE_HEADERS = [
 # database (taskplatform/embedded_broker.py): a consumer never reads half a message, and the
 # queues survive a restart. benchmarks/embedded_broker.py measures it against Redis.
 BROKER_DB = VAR_DIR / "broker.sqlite3"
-CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="") or REDIS_URL
-EMBEDDED_BROKER = not CELERY_BROKER_URL
+CELERY_BROKER_URL = (
+    env.str("CELERY_BROKER_URL", default="") or REDIS_URL or f"sqlite:///{BROKER_DB}"
+)
+EMBEDDED_BROKER = CELERY_BROKER_URL.startswith("sqlite:")
 # how soon the embedded broker's consumer looks again when it found nothing it may take
 CELERY_BROKER_POLLING_INTERVAL = env.float("CELERY_BROKER_POLLING_INTERVAL", default=0.05)
 CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, Any] = {}
-if EMBEDDED_BROKER:
-    CELERY_BROKER_URL = f"sqlite:///{BROKER_DB}"
-    CELERY_BROKER_TRANSPORT = "taskplatform.embedded_broker:Transport"
-else:
+if not EMBEDDED_BROKER:
     # Longer than any task's hard time limit, so Redis never redelivers a running task.
     CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600, "socket_connect_timeout": 3}
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
