@@ -163,10 +163,19 @@ def send(message: EmailMultiAlternatives) -> str:
 
 
 def is_unreachable(exc: BaseException) -> bool:
-    """The server (or provider's API) could not be reached at all."""
+    """The server (or provider's API) could not be reached at all, or refuses us: the
+    provider's API answering 401 / 403 (a wrong or revoked key, a key without the Mail Send
+    permission) is the SMTP login refused — someone has to fix the configuration, and no
+    message's attempts are spent meanwhile."""
     if isinstance(exc, ServerUnreachable):
         return True
-    return isinstance(exc, AnymailRequestsAPIError) and getattr(exc, "status_code", 0) is None
+    if not isinstance(exc, AnymailRequestsAPIError):
+        return False
+    code = getattr(exc, "status_code", 0)
+    if code in (401, 403):
+        log.error("the email provider refuses us (%s); emails wait until it is fixed", code)
+        return True
+    return code is None
 
 
 def is_transient(exc: BaseException) -> bool:

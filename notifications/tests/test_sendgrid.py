@@ -98,21 +98,32 @@ def test_temporary_answers_every_time_fail_it_after_the_last_attempt(user, sendg
     assert len(sendgrid_api.requests) == 3  # not one more
 
 
-# 400: a request SendGrid can't take; 401 / 403: a wrong key, a key without the Mail Send
-# permission, an unverified sender — also permanent for the outbox (docs/operations.md, Email)
-@pytest.mark.parametrize("answer", [400, 401, 403])
-def test_another_4xx_fails_at_once_with_sendgrid_s_reason_and_is_not_retried(
-    user, sendgrid_api, answer
-):
-    sendgrid_api.answer_next = [answer]
+# 400: a request SendGrid can't take — permanent for the outbox (docs/operations.md, Email)
+def test_a_400_fails_at_once_with_sendgrid_s_reason_and_is_not_retried(user, sendgrid_api):
+    sendgrid_api.answer_next = [400]
     notification = NotificationFactory(user=user)
     assert send_notification(notification.pk) == {"sent": 0, "retrying": 0, "failed": 1}
     notification.refresh_from_db()
     assert notification.status == Status.FAILED and notification.attempts == 1
-    assert f"SendGrid API response {answer}" in notification.last_error
-    assert f"stand-in refusal {answer}" in notification.last_error  # SendGrid's own words
+    assert "SendGrid API response 400" in notification.last_error
+    assert "stand-in refusal 400" in notification.last_error  # SendGrid's own words
     assert publishing.notifications_publish_due(now=later(3600)) == 0
     assert len(sendgrid_api.requests) == 1
+
+
+# 401 / 403: a wrong or revoked key, a key without the Mail Send permission — the SMTP login
+# refused: nothing is lost and no attempt spent; mail goes out once the key is fixed
+@pytest.mark.parametrize("answer", [401, 403])
+def test_a_refused_key_holds_the_mail_without_spending_attempts(user, sendgrid_api, answer, caplog):
+    sendgrid_api.answer_next = [answer]
+    notification = NotificationFactory(user=user)
+    assert sending.notifications_send_due(first_id=notification.pk)["retrying"] == 1
+    notification.refresh_from_db()
+    assert notification.status == Status.QUEUED and notification.attempts == 0
+    assert f"the email provider refuses us ({answer})" in caplog.text
+    assert send_notification(notification.pk)["sent"] == 1  # the key fixed: 202 from now on
+    notification.refresh_from_db()
+    assert notification.status == Status.SENT and notification.attempts == 1
 
 
 def test_an_unreachable_api_costs_no_attempt(user, settings):
