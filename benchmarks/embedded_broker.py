@@ -37,6 +37,7 @@ import statistics
 import subprocess
 import tempfile
 import time
+from datetime import timedelta
 
 REDIS_BROKER = "redis://127.0.0.1:6379/11"
 BROKERS = ("embedded", "redis")
@@ -78,7 +79,7 @@ def one_round(broker: str, count: int) -> dict:
         people = User.objects.bulk_create(
             User(email=f"burst-{n}@example.com", email_verified_at=now) for n in range(100)
         )
-        clocked = ClockedSchedule.objects.create(clocked_time=now + timezone.timedelta(days=30))
+        clocked = ClockedSchedule.objects.create(clocked_time=now + timedelta(days=30))
         jobs = Job.objects.bulk_create(
             Job(
                 owner=people[n % len(people)],

@@ -158,11 +158,12 @@ def soak(base: str, work: Path, args: argparse.Namespace) -> dict:
     wait_for(lambda: not unfinished.exists(), timeout=90, interval=1)
     manual = JobRun.objects.filter(trigger=JobRun.Trigger.MANUAL)
     lag = sorted(
-        (run.finished_at - run.created_at).total_seconds()
-        for run in manual.exclude(finished_at=None).only("created_at", "finished_at")
+        (finished - created).total_seconds()
+        for created, finished in manual.values_list("created_at", "finished_at")
+        if finished is not None
     )
     restarts = (work / "supervisord.log").read_text().count("not expected")
-    rss = {}
+    rss: dict[str, int] = {}
     for line in subprocess.run(
         ["ps", "-eo", "rss,args"], capture_output=True, text=True
     ).stdout.splitlines():

@@ -103,4 +103,4 @@ def _read(path: Path) -> Mail:
 
 def _body(message: EmailMessage, subtype: str) -> str:
     part = message.get_body(preferencelist=(subtype,))
-    return part.get_content() if part is not None else ""  # type: ignore[attr-defined]
+    return part.get_content() if part is not None else ""
