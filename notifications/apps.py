@@ -6,7 +6,7 @@ class NotificationsConfig(AppConfig):
     verbose_name = "Notifications"
 
     def ready(self) -> None:
-        from . import webhooks  # noqa: F401  (connects anymail's tracking signal)
+        from . import checks, webhooks  # noqa: F401  (registers the checks, the tracking signal)
         from .kinds import Kind
         from .limits import held_back_context_load
         from .rendering import register_context_loader

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import functools
 import logging
+import secrets
 import time
-import uuid
 from datetime import timedelta
 from typing import Any
 
@@ -20,7 +20,7 @@ from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import CharField, F, Field, Q, Value
-from django.db.models.functions import Cast, Concat, Greatest
+from django.db.models.functions import MD5, Cast, Concat, Greatest, Left
 from django.utils import timezone
 
 from live.services import live_publish
@@ -74,13 +74,17 @@ def notifications_claim(
             claimed_by=claimed_by,
             # the Message-ID this attempt is sent with: known before sending, so a batch
             # is recorded as sent in one UPDATE (providers with ids of their own overwrite it)
-            # (a random part per claim keeps it unique across databases and resets)
+            # (a random part per message keeps it unique across databases and resets, and
+            # unguessable: a recipient can't derive another message's id from their own —
+            # the MD5 of this claim's secret and the row's id: PostgreSQL has it built in)
             provider_message_id=Concat(
                 Value("<notification."),
                 Cast("id", CharField()),
                 Value("."),
                 Cast(F("attempts") + 1, CharField()),
-                Value(f".{uuid.uuid4().hex[:12]}@{settings.EMAIL_MESSAGE_ID_DOMAIN}>"),
+                Value("."),
+                Left(MD5(Concat(Value(secrets.token_hex(16)), Cast("id", CharField()))), 24),
+                Value(f"@{settings.EMAIL_MESSAGE_ID_DOMAIN}>"),
             ),
         )
     return list(

@@ -1,8 +1,9 @@
-from anymail.webhooks.sendgrid import SendGridTrackingWebhookView
 from django.contrib import admin
 from django.urls import include, path
 from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView
+
+from notifications.webhooks import sendgrid_tracking_webhook
 
 from . import health
 from .api.docs import RedocView, SwaggerView
@@ -41,10 +42,10 @@ urlpatterns = [
     path("", include("accounts.urls")),
     # /unsubscribe/ and /email-preferences/: the pages the emails' footer links open
     path("", include("notifications.urls")),
-    # provider delivery events (basic auth: ANYMAIL_WEBHOOK_SECRET)
+    # provider delivery events (basic auth: ANYMAIL_WEBHOOK_SECRET; 404 without one)
     path(
         "webhooks/anymail/sendgrid/tracking/",
-        SendGridTrackingWebhookView.as_view(),
+        sendgrid_tracking_webhook,
         name="sendgrid-tracking-webhook",
     ),
 ]

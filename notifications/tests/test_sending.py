@@ -453,3 +453,20 @@ def test_the_tick_holds_back_while_senders_have_plenty_waiting(user, monkeypatch
     assert not Notification.objects.filter(enqueued_at__isnull=False).exists()
     monkeypatch.setattr(outbox, "waiting", lambda queue: publishing.SENDERS_WAITING_MAX - 1)
     assert publishing.notifications_publish_due() == 3
+
+
+def test_each_message_id_has_its_own_random_part(user):
+    """One recipient's Message-ID tells nothing of another's in the same batch (a bounce
+    forged with a derived id would otherwise mark someone else's mail bounced)."""
+    rows = queued_rows(user, 3)
+    sending.notifications_send_due(first_id=rows[0].pk)
+    ids = [
+        row.provider_message_id for row in Notification.objects.filter(pk__in=[r.pk for r in rows])
+    ]
+    randoms = set()
+    for row, message_id in zip(rows, sorted(ids, key=lambda i: int(i.split(".")[1])), strict=True):
+        match = re.fullmatch(rf"<notification\.{row.pk}\.1\.([0-9a-f]{{24}})@[^>]+>", message_id)
+        assert match, message_id
+        randoms.add(match.group(1))
+    assert len(randoms) == 3
+    assert {m.extra_headers["Message-ID"] for m in mail.outbox} == set(ids)

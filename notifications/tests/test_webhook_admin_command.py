@@ -115,3 +115,52 @@ def test_send_test_email_fails_loudly_when_smtp_is_down(settings, smtp_server):
     smtp_server.refuse_next = ["554 5.7.1 Relay denied"]
     with pytest.raises(CommandError, match="554"):
         call_command("send_test_email", "ops@example.com", stdout=StringIO())
+
+
+# --- the webhook's gates (issue 25) ---------------------------------------------------------
+
+
+def test_without_a_secret_the_webhook_does_not_exist(client, settings, sent):
+    settings.ANYMAIL = {**settings.ANYMAIL, "WEBHOOK_SECRET": None}
+    response = post_events(client, [{"event": "bounce", "anymail_id": "anymail-123"}], "")
+    assert response.status_code == 404
+    assert response.json()["error"]["code"] == "not_found"
+    sent.refresh_from_db()
+    assert sent.status == Status.SENT
+
+
+@pytest.mark.parametrize("body", ["", "null", "[1, 2]", '{"event": "bounce"}', "[[]]", "{"])
+def test_a_body_that_is_not_a_list_of_events_is_a_400(client, webhook_secret, sent, body):
+    response = client.post(
+        WEBHOOK, body, content_type="application/json", HTTP_AUTHORIZATION=webhook_secret
+    )
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] == "validation_error"
+    sent.refresh_from_db()
+    assert sent.status == Status.SENT
+
+
+@pytest.mark.parametrize(
+    "event", [{"event": 5}, {"event": "bounce", "timestamp": "soon"}, {"event": "bounce", "x": []}]
+)
+def test_events_anymail_cannot_read_are_a_400_or_ignored_never_a_500(
+    client, webhook_secret, sent, event
+):
+    response = post_events(client, [event], webhook_secret)
+    assert response.status_code in (200, 400)
+    sent.refresh_from_db()
+    assert sent.status == Status.SENT
+
+
+def test_check_deploy_warns_when_sendgrid_sends_without_a_webhook_secret(settings):
+    from notifications.checks import sendgrid_webhook_secret
+
+    settings.EMAIL_BACKEND = "anymail.backends.sendgrid.EmailBackend"
+    settings.ANYMAIL = {**settings.ANYMAIL, "WEBHOOK_SECRET": None}
+    (warning,) = sendgrid_webhook_secret(None)
+    assert warning.id == "notifications.W001"
+    settings.ANYMAIL = {**settings.ANYMAIL, "WEBHOOK_SECRET": "hook:s3cret"}
+    assert sendgrid_webhook_secret(None) == []
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.ANYMAIL = {**settings.ANYMAIL, "WEBHOOK_SECRET": None}
+    assert sendgrid_webhook_secret(None) == []
