@@ -489,3 +489,13 @@ def test_removing_an_attachment_keeps_the_file(owner, client):
     assert not task.attachments.exists() and StoredFile.objects.filter(pk=stored.pk).exists()
     assert client.post(url, headers=HTMX).status_code == 404
     assert AuditEvent.objects.filter(action="task.attachment_removed").exists()
+
+
+@pytest.mark.parametrize("path", [LIST, "/app/", "/app/files/", "/app/jobs/", "/app/meetings/"])
+def test_signed_in_pages_are_never_stored_by_a_cache_or_the_browser(client, owner, path):
+    task = TaskFactory(owner=owner)
+    for url in (path, f"{LIST}{task.pk}/"):
+        response = client.get(url)
+        assert response.status_code == 200, url
+        directives = {d.strip() for d in response["Cache-Control"].split(",")}
+        assert {"private", "no-store"} <= directives, url

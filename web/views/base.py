@@ -19,6 +19,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.cache import add_never_cache_headers
 from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django_ratelimit.core import is_ratelimited
 from django_redis.exceptions import ConnectionInterrupted
@@ -65,7 +66,10 @@ def signed_in(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
                 return hit
             # times on the page in the person's own zone
             with timezone.override(ZoneInfo(request.user.timezone)):
-                return view(request, *args, **kwargs)
+                response = view(request, *args, **kwargs)
+            # someone's own data: never kept by a shared cache or the browser's back button
+            add_never_cache_headers(response)
+            return response
         back = request.headers.get("HX-Current-URL", "") if is_htmx(request) else ""
         back = back or request.get_full_path()
         if not url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}):
