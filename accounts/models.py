@@ -7,6 +7,8 @@ from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone as dj_timezone
 
+from taskplatform.validators import validate_one_line
+
 from .validators import validate_timezone
 
 
@@ -47,7 +49,7 @@ class User(AbstractBaseUser, PermissionsMixin):
     """A person with an account. The email is the login."""
 
     email = models.EmailField("email address", unique=True)
-    full_name = models.CharField(max_length=150, blank=True)
+    full_name = models.CharField(max_length=150, blank=True, validators=[validate_one_line])
     timezone = models.CharField(max_length=64, default="UTC", validators=[validate_timezone])
     is_staff = models.BooleanField(
         default=False, help_text="Can log in to the admin and see every user's data."

@@ -8,6 +8,7 @@ from django.core.validators import MinLengthValidator
 from django.db import models
 
 from taskplatform.models import TimestampedModel
+from taskplatform.validators import validate_one_line
 
 
 class Job(TimestampedModel):
@@ -26,7 +27,7 @@ class Job(TimestampedModel):
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="jobs"
     )
-    name = models.CharField(max_length=200, validators=[MinLengthValidator(1)])
+    name = models.CharField(max_length=200, validators=[MinLengthValidator(1), validate_one_line])
     # validated against the kinds registry (jobs/kinds/), not choices: adding a kind
     # is adding one module, with no migration
     kind = models.CharField(max_length=32)

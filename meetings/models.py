@@ -6,6 +6,7 @@ from django.conf import settings
 from django.db import models
 
 from taskplatform.models import TimestampedModel
+from taskplatform.validators import validate_one_line
 
 
 class Meeting(TimestampedModel):
@@ -21,7 +22,7 @@ class Meeting(TimestampedModel):
     organizer = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="organized_meetings"
     )
-    title = models.CharField(max_length=200)
+    title = models.CharField(max_length=200, validators=[validate_one_line])
     description = models.TextField(blank=True)
     type = models.CharField(max_length=16, choices=Type.choices)
     location = models.CharField(max_length=300, blank=True)

@@ -10,6 +10,7 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 
 from taskplatform.models import TimestampedModel
+from taskplatform.validators import validate_one_line
 
 
 class Priority(models.IntegerChoices):
@@ -39,7 +40,7 @@ class Tag(TimestampedModel):
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="tags"
     )
-    name = models.CharField(max_length=50)
+    name = models.CharField(max_length=50, validators=[validate_one_line])
 
     class Meta:
         ordering = ["name"]
@@ -84,7 +85,7 @@ class Task(TimestampedModel):
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="tasks"
     )
-    title = models.CharField(max_length=200, validators=[MinLengthValidator(1)])
+    title = models.CharField(max_length=200, validators=[MinLengthValidator(1), validate_one_line])
     description = models.TextField(blank=True)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.TODO)
     priority = models.PositiveSmallIntegerField(choices=Priority.choices, default=Priority.MEDIUM)

@@ -3,6 +3,7 @@ from rest_framework import serializers
 from accounts.models import User
 from accounts.validators import validate_timezone
 from taskplatform.api.cached_fields import CachedFieldsMixin
+from taskplatform.validators import validate_one_line
 
 
 class UserSerializer(CachedFieldsMixin, serializers.ModelSerializer):
@@ -25,7 +26,9 @@ class UserSerializer(CachedFieldsMixin, serializers.ModelSerializer):
 
 
 class ProfileUpdateSerializer(serializers.Serializer):
-    full_name = serializers.CharField(max_length=150, allow_blank=True, required=False)
+    full_name = serializers.CharField(
+        max_length=150, allow_blank=True, required=False, validators=[validate_one_line]
+    )
     timezone = serializers.CharField(
         max_length=64,
         required=False,
@@ -37,7 +40,9 @@ class ProfileUpdateSerializer(serializers.Serializer):
 class RegisterSerializer(serializers.Serializer):
     email = serializers.EmailField(max_length=254)
     password = serializers.CharField(max_length=128, write_only=True, trim_whitespace=False)
-    full_name = serializers.CharField(max_length=150, allow_blank=True, required=False, default="")
+    full_name = serializers.CharField(
+        max_length=150, allow_blank=True, required=False, default="", validators=[validate_one_line]
+    )
 
 
 class LoginSerializer(serializers.Serializer):

@@ -13,6 +13,7 @@ from jobs.validation import NAME_MAX_LENGTH, NOTIFY_ON
 from taskplatform.api.fields import DateTimeField, iso_utc, parse_iso_datetime
 from taskplatform.api.parsers import check_json_value
 from taskplatform.timezones import zone_check
+from taskplatform.validators import validate_one_line
 
 MAX_PARAMS_BYTES = 10_000
 MAX_PARAMS_DEPTH = 16
@@ -59,7 +60,9 @@ class JobWriteSerializer(serializers.Serializer):
     # the shape of a job's input; its rules are jobs.services' (job_create, job_update),
     # whose ApplicationError the API renders (a comment: a docstring enters the schema)
 
-    name = serializers.CharField(max_length=NAME_MAX_LENGTH, min_length=1)
+    name = serializers.CharField(
+        max_length=NAME_MAX_LENGTH, min_length=1, validators=[validate_one_line]
+    )
     kind = serializers.ChoiceField(choices=kinds.names())
     params = serializers.JSONField(required=False, help_text="Depends on the kind (docs/api.md).")
     schedule = ScheduleSerializer()

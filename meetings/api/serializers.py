@@ -6,13 +6,14 @@ from jobs.api.serializers import OffsetDateTimeField
 from meetings.models import Meeting, Participant
 from meetings.selectors import meeting_conflicts
 from meetings.services import MAX_PARTICIPANTS, MAX_REMINDER_MINUTES, MAX_REMINDERS
+from taskplatform.validators import validate_one_line
 
 
 class MeetingWriteSerializer(serializers.Serializer):
     # the shape of a meeting's input; its rules are meetings.services' (a comment: a
     # docstring enters the schema)
 
-    title = serializers.CharField(max_length=200)
+    title = serializers.CharField(max_length=200, validators=[validate_one_line])
     description = serializers.CharField(max_length=10_000, required=False, allow_blank=True)
     type = serializers.ChoiceField(choices=Meeting.Type.choices)
     location = serializers.CharField(max_length=300, required=False, allow_blank=True)

@@ -408,3 +408,45 @@ def test_a_seeded_fuzz_of_every_input_finds_no_500(user_client, staff_client, ap
                 }
             check(send(path, body, format="json"), (path, body))
     assert not failures, failures
+
+
+# --- Control characters in one-line text (issue 25) -----------------------------------------
+
+CONTROL = ["Subject\r\nBcc: x@example.com", "esc \x1b[31mred", "tab\there", "line\u2028sep"]
+
+
+@pytest.mark.parametrize("text", CONTROL)
+def test_control_characters_in_one_line_text_are_a_400_naming_the_field(user_client, user, text):
+    from meetings.tests.test_meeting_api import body as meeting_body
+
+    cases = [
+        ("post", TASKS, {"title": text}, "title"),
+        ("post", TASKS, {"title": "ok", "tags": [text]}, "tags"),
+        ("post", JOBS, job_body(name=text), "name"),
+        ("post", "/api/v1/meetings/", meeting_body(title=text), "title"),
+        ("patch", "/api/v1/auth/me/", {"full_name": text}, "full_name"),
+    ]
+    for method, url, data, field in cases:
+        response = getattr(user_client, method)(url, data, format="json")
+        details = error(response, 400, "validation_error")["details"]
+        assert field in details, (url, details)
+    assert not Task.objects.exists() and not Job.objects.exists()
+    user.refresh_from_db()
+    assert user.full_name != text
+
+
+def test_one_line_text_keeps_every_printable_character(user_client):
+    title = "Café ☕ — 会議 👩‍💻 “quoted” <b>&amp;"  # emoji with a zero-width joiner included
+    response = user_client.post(TASKS, {"title": title}, format="json")
+    assert response.status_code == 201, response.content
+    assert Task.objects.get().title == title
+
+
+def test_control_characters_in_the_web_app_s_task_form_show_on_the_field(user):
+    from web.tests.pages import signed_in_client
+
+    client = signed_in_client(user)
+    response = client.post("/app/tasks/new/", {"title": "a\x1bb", "priority": "medium"})
+    assert response.status_code == 422
+    assert "Control characters" in response.content.decode()
+    assert not Task.objects.exists()

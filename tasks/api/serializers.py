@@ -12,6 +12,7 @@ from files.models import StoredFile
 from taskplatform.api.cached_fields import CachedFieldsMixin
 from taskplatform.api.converters import MAX_ID
 from taskplatform.api.fields import DateTimeField, iso_utc
+from taskplatform.validators import validate_one_line
 from tasks.models import Priority, Task
 
 
@@ -96,14 +97,16 @@ class TaskSerializer(RowSerializer):
 
 
 class TaskWriteSerializer(serializers.Serializer):
-    title = serializers.CharField(max_length=200, min_length=1)
+    title = serializers.CharField(max_length=200, min_length=1, validators=[validate_one_line])
     description = serializers.CharField(allow_blank=True, required=False, max_length=20000)
     status = serializers.ChoiceField(choices=Task.Status.choices, required=False)
     priority = PriorityField(required=False)
     due_at = DateTimeField(allow_null=True, required=False)
     visibility = serializers.ChoiceField(choices=Task.Visibility.choices, required=False)
     tags = serializers.ListField(
-        child=serializers.CharField(max_length=50, min_length=1), max_length=20, required=False
+        child=serializers.CharField(max_length=50, min_length=1, validators=[validate_one_line]),
+        max_length=20,
+        required=False,
     )
     assignee_id = serializers.IntegerField(
         allow_null=True,

@@ -6,6 +6,8 @@ from django import forms
 from django.contrib.auth.password_validation import password_validators_help_texts
 from django.utils.functional import lazy
 
+from taskplatform.validators import validate_one_line
+
 MAX_PASSWORD = 128
 
 
@@ -24,6 +26,7 @@ class SignUpForm(forms.Form):
     full_name = forms.CharField(
         label="Name",
         max_length=150,
+        validators=[validate_one_line],
         required=False,
         widget=forms.TextInput(attrs={"autocomplete": "name"}),
     )

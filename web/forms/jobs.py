@@ -26,6 +26,7 @@ from jobs.validation import DEFAULT_MAX_RETRIES, NOTIFY_ON, error_lines
 from taskplatform.exceptions import ApplicationError
 from taskplatform.timezones import CHOICES as ZONE_CHOICES
 from taskplatform.timezones import ZONES
+from taskplatform.validators import validate_one_line
 from tasks.selectors import task_list
 
 if TYPE_CHECKING:
@@ -72,7 +73,11 @@ class WallClockField(forms.DateTimeField):
 class JobForm(forms.Form):
     """A job's own fields and its schedule; the kind's params are a form of their own."""
 
-    name = forms.CharField(max_length=200, widget=forms.TextInput(attrs={"autocomplete": "off"}))
+    name = forms.CharField(
+        max_length=200,
+        validators=[validate_one_line],
+        widget=forms.TextInput(attrs={"autocomplete": "off"}),
+    )
     kind = forms.ChoiceField(
         choices=[(name, kind_label(name)) for name in kinds.names()],
         initial="reminder" if "reminder" in kinds.names() else kinds.names()[0],

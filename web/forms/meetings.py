@@ -19,6 +19,7 @@ from meetings.models import Meeting, Participant
 from meetings.services import MAX_PARTICIPANTS, MAX_REMINDER_MINUTES, MAX_REMINDERS
 from taskplatform.timezones import CHOICES as ZONE_CHOICES
 from taskplatform.timezones import zone_check
+from taskplatform.validators import validate_one_line
 
 LOCAL_FORMAT = "%Y-%m-%dT%H:%M"  # what <input type="datetime-local"> sends and shows
 # commas, semicolons, spaces and new lines all separate addresses
@@ -101,7 +102,7 @@ class EmailsField(forms.CharField):
 
 
 class MeetingForm(forms.Form):
-    title = forms.CharField(max_length=200)
+    title = forms.CharField(max_length=200, validators=[validate_one_line])
     description = forms.CharField(
         max_length=10_000, required=False, widget=forms.Textarea(attrs={"rows": 4})
     )

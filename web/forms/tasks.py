@@ -11,6 +11,7 @@ from django.contrib.auth import get_user_model
 from django.utils import timezone
 
 from accounts.models import User, normalize_email
+from taskplatform.validators import validate_one_line
 from tasks.filters import ORDERING_FIELDS
 from tasks.models import Priority, Task
 
@@ -67,7 +68,7 @@ def active_user(email: str) -> User | None:
 class TaskForm(forms.Form):
     """A new task, or an edited one (without the assignee: the detail page's assign form)."""
 
-    title = forms.CharField(max_length=200)
+    title = forms.CharField(max_length=200, validators=[validate_one_line])
     description = forms.CharField(
         max_length=20000, required=False, widget=forms.Textarea(attrs={"rows": 5})
     )
@@ -84,6 +85,7 @@ class TaskForm(forms.Form):
     )
     tags = forms.CharField(
         required=False,
+        validators=[validate_one_line],
         max_length=MAX_TAGS * (MAX_TAG + 2),
         help_text=f"Separated by commas, up to {MAX_TAGS}.",
         widget=forms.TextInput(attrs={"placeholder": "e.g. home, urgent"}),
