@@ -72,6 +72,16 @@ def meeting_conflicts(*, meeting: Meeting) -> dict[int, list[Meeting]]:
     return conflicts
 
 
+def meeting_conflicts_seen_by(*, meeting: Meeting, user: User) -> dict[int, list[Meeting]]:
+    """`meeting_conflicts` as `user` may be told them: per double-booked participant, only
+    the overlapping meetings `user` organizes or is invited to (another's other meetings are
+    theirs); a participant whose every clash is hidden keeps an empty list (busy, no more)."""
+    conflicts = meeting_conflicts(meeting=meeting)
+    others = {m.pk for found in conflicts.values() for m in found}
+    visible = set(meeting_list(user=user).filter(pk__in=others).values_list("pk", flat=True))
+    return {person: [m for m in found if m.pk in visible] for person, found in conflicts.items()}
+
+
 FEED_PAST = timedelta(days=30)
 
 

@@ -4,7 +4,7 @@ from rest_framework import serializers
 
 from jobs.api.serializers import OffsetDateTimeField
 from meetings.models import Meeting, Participant
-from meetings.selectors import meeting_conflicts
+from meetings.selectors import meeting_conflicts_seen_by
 from meetings.services import MAX_PARTICIPANTS, MAX_REMINDER_MINUTES, MAX_REMINDERS
 from taskplatform.validators import validate_one_line
 
@@ -85,7 +85,8 @@ class MeetingSerializer(serializers.ModelSerializer):
 
 class MeetingDetailSerializer(MeetingSerializer):
     conflicts = serializers.SerializerMethodField(
-        help_text="Per participant (user id): their other meetings overlapping this one."
+        help_text="Per double-booked participant (user id): their other meetings overlapping "
+        "this one that you may see (an empty list: busy with meetings you can't see)."
     )
 
     class Meta(MeetingSerializer.Meta):
@@ -93,10 +94,8 @@ class MeetingDetailSerializer(MeetingSerializer):
         read_only_fields = fields
 
     def get_conflicts(self, meeting) -> dict[str, list[int]]:
-        return {
-            str(user_id): [m.pk for m in meetings]
-            for user_id, meetings in meeting_conflicts(meeting=meeting).items()
-        }
+        seen = meeting_conflicts_seen_by(meeting=meeting, user=self.context["request"].user)
+        return {str(user_id): [m.pk for m in meetings] for user_id, meetings in seen.items()}
 
 
 class FeedSerializer(serializers.Serializer):

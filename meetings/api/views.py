@@ -46,7 +46,9 @@ class MeetingViewSet(viewsets.GenericViewSet):
 
     def _out(self, meeting: Meeting, code=status.HTTP_200_OK) -> Response:
         meeting = self.get_queryset().get(pk=meeting.pk)
-        return Response(MeetingDetailSerializer(meeting).data, status=code)
+        return Response(
+            MeetingDetailSerializer(meeting, context={"request": self.request}).data, status=code
+        )
 
     def list(self, request):
         page = self.paginate_queryset(self.get_queryset())
@@ -54,7 +56,9 @@ class MeetingViewSet(viewsets.GenericViewSet):
 
     @extend_schema(responses={200: MeetingDetailSerializer})
     def retrieve(self, request, pk=None):
-        return Response(MeetingDetailSerializer(self.get_object()).data)
+        return Response(
+            MeetingDetailSerializer(self.get_object(), context={"request": request}).data
+        )
 
     @extend_schema(request=MeetingWriteSerializer, responses={201: MeetingDetailSerializer})
     def create(self, request):

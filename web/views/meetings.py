@@ -20,7 +20,12 @@ from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
 from meetings.models import Meeting, Participant
-from meetings.selectors import meeting_conflicts, meeting_list, meetings_upcoming
+from meetings.selectors import (
+    meeting_conflicts,
+    meeting_conflicts_seen_by,
+    meeting_list,
+    meetings_upcoming,
+)
 from meetings.services import (
     feed_token,
     feed_token_rotate,
@@ -174,21 +179,17 @@ def _saved(request: SignedInRequest, meeting: Meeting, message: str) -> HttpResp
 
 
 def _detail_context(request: SignedInRequest, meeting: Meeting) -> dict[str, Any]:
-    conflicts = meeting_conflicts(meeting=meeting)
-    # another's meetings are theirs: name only those this user may see too
-    others = {m.pk for found in conflicts.values() for m in found}
-    visible = set(
-        meeting_list(user=request.user).filter(pk__in=others).values_list("pk", flat=True)
-    )
+    # another's meetings are theirs: how many clash, and only those this user may see named
+    counts = {person: len(found) for person, found in meeting_conflicts(meeting=meeting).items()}
+    shown = meeting_conflicts_seen_by(meeting=meeting, user=request.user)
     participants = []
     mine = None
     for participant in meeting.participants.all():
-        found = conflicts.get(participant.user_id, [])
         participants.append(
             {
                 "participant": participant,
-                "conflicts": len(found),
-                "shown": [m for m in found if m.pk in visible],
+                "conflicts": counts.get(participant.user_id, 0),
+                "shown": shown.get(participant.user_id, []),
             }
         )
         if participant.user_id == request.user.pk:
