@@ -504,3 +504,14 @@ def test_the_actions_need_the_csrf_token(owner):
 )
 def test_a_schedule_in_words(schedule, words):
     assert schedule_words(schedule, "UTC") == words
+
+
+def test_the_preview_counts_against_the_per_person_limit(settings, client):
+    """The preview computes schedules as the person types: a script asking it in a loop
+    (604 in 10 s in a red-team pass) meets the same per-person limit as changes."""
+    settings.RATELIMITS = {**settings.RATELIMITS, "api": "3/m"}
+    answers = [
+        client.get("/app/jobs/preview/", builder(), headers={"HX-Request": "true"}).status_code
+        for _ in range(4)
+    ]
+    assert answers == [200, 200, 200, 429]

@@ -50,7 +50,17 @@ from ..forms.jobs import (
     kind_label,
     params_form,
 )
-from .base import INVALID, PAGE_SIZE, SignedInRequest, done, htmx_target, is_htmx, signed_in, toast
+from .base import (
+    INVALID,
+    PAGE_SIZE,
+    SignedInRequest,
+    done,
+    htmx_target,
+    is_htmx,
+    limited,
+    signed_in,
+    toast,
+)
 
 # the form's fields the preview looks at
 PREVIEW_FIELDS = ("schedule_type", *SCHEDULE_FIELDS, "timezone", "kind", "notify_on")
@@ -207,7 +217,11 @@ def params_fields(request: SignedInRequest) -> HttpResponse:
 @signed_in
 @require_GET
 def preview(request: SignedInRequest, pk: int | None = None) -> HttpResponse:
-    """The next 5 runs of the schedule on the page, in its time zone, or what is wrong."""
+    """The next 5 runs of the schedule on the page, in its time zone, or what is wrong.
+    Asked as the person types, and it computes: counted against the per-person limit like
+    a change (the toast past it)."""
+    if hit := limited(request, ("api", "caller")):
+        return hit
     job = _job(request, pk) if pk is not None else None
     return render(request, "web/jobs/_preview.html", _preview(request, request.GET, job))
 
