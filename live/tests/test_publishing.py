@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
-from urllib.parse import urlparse
 
 import pytest
 from django.db import connection
@@ -127,7 +127,57 @@ def test_the_event_as_clients_receive_it(user):
 def test_browsers_must_come_from_an_allowed_host(settings, origin, allowed):
     settings.ALLOWED_HOSTS = ["tasks.example.com"]
     check = OriginCheck(application=None)
-    assert check.valid_origin(urlparse(origin) if origin else None) is allowed
+    # no Origin is let through before this (test_a_refused_origin_is_denied_…)
+    assert (origin is None or check.allows(origin, "tasks.example.com:8001")) is allowed
+
+
+@pytest.mark.parametrize(
+    ("origin", "host", "allowed"),
+    [
+        ("http://127.0.0.1:8000", "127.0.0.1:8001", True),  # make run's page, its live port
+        ("http://localhost:8000", "localhost:8001", True),
+        ("http://[::1]:8000", "[::1]:8001", True),
+        ("https://evil.example.net", "127.0.0.1:8001", False),  # issue 25: passed under *
+        ("http://localhost:8000", "127.0.0.1:8001", False),
+        ("null", "127.0.0.1:8001", False),  # a sandboxed page
+    ],
+)
+def test_under_make_run_s_any_host_a_browser_must_come_from_the_socket_s_own_host(
+    settings, origin, host, allowed
+):
+    settings.ALLOWED_HOSTS = ["*"]
+    assert OriginCheck(application=None).allows(origin, host) is allowed
+
+
+def test_a_refused_origin_is_denied_before_the_app_sees_it(settings):
+    settings.ALLOWED_HOSTS = ["*"]
+    reached = []
+
+    async def app(scope, receive, send):
+        reached.append(scope)
+
+    sent = []
+
+    async def send(message):
+        sent.append(message)
+
+    def receive_once():
+        messages = iter(
+            [{"type": "websocket.connect"}, {"type": "websocket.disconnect", "code": 1006}]
+        )
+
+        async def receive():
+            return next(messages)
+
+        return receive
+
+    check = OriginCheck(application=app)
+    headers = [(b"host", b"127.0.0.1:8001"), (b"origin", b"https://evil.example.net")]
+    asyncio.run(check({"type": "websocket", "headers": headers}, receive_once(), send))
+    assert reached == [] and sent[0]["type"] == "websocket.close"
+    no_origin = {"type": "websocket", "headers": headers[:1]}
+    asyncio.run(check(no_origin, receive_once(), send))
+    assert len(reached) == 1
 
 
 def test_pages_are_told_where_to_connect_and_may(client, settings, rf):
